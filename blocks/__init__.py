@@ -1,0 +1,7 @@
+"""Prefect block types of oneclick. Blocks hold configuration and do no work."""
+
+from __future__ import annotations
+
+from blocks.stage import Stage
+
+__all__ = ["Stage"]

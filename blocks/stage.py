@@ -1,0 +1,63 @@
+"""The stage block: where and how an app runs in one stage (development, qa, production).
+
+The block document's name is the stage's name. Settings and secrets are kept per app:
+``settings = {"expenses": {"ApprovalLimit": "500"}}``; secrets likewise, stored encrypted
+and shown obfuscated in the UI.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from prefect.blocks.core import Block
+from prefect.types import SecretDict
+from pydantic import Field, SecretStr
+
+from oneclick.home import Home
+from oneclick.stages import StageConfig
+
+
+class Stage(Block):
+    _block_type_name = "oneclick Stage"
+    _block_type_slug = "oneclick-stage"
+    _description = "A stage apps are published and promoted to: its runtime, database, settings."
+
+    order: int = Field(
+        default=0, description="Position in the promotion path: development 1, qa 2, production 3."
+    )
+    runtime: Literal["local"] = Field(
+        default="local", description="Where the stage runs apps: local processes on this machine."
+    )
+    database_url: SecretStr | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy URL of the stage's database; '{app}' is replaced by the app's name. "
+            "Empty: one SQLite file per app under ONECLICK_HOME/stages/<stage>/."
+        ),
+    )
+    settings: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="Setting values per app: {app: {SettingName: value}}.",
+    )
+    secrets: SecretDict = Field(
+        default_factory=lambda: SecretDict({}),
+        description="Secret values per app: {app: {SecretName: value}}. Never logged.",
+    )
+    requires_approval: bool = Field(
+        default=False, description="Promotions into this stage wait for a person's approval."
+    )
+
+    def to_config(self, name: str, home: Home) -> StageConfig:
+        url = self.database_url or SecretStr(home.stage_database_url(name))
+        return StageConfig(
+            name=name,
+            order=self.order,
+            runtime=self.runtime,
+            database_url=url,
+            settings=self.settings,
+            secrets={
+                app: {key: SecretStr(str(value)) for key, value in values.items()}
+                for app, values in self.secrets.get_secret_value().items()
+            },
+            requires_approval=self.requires_approval,
+        )

@@ -1,0 +1,1 @@
+"""The Prefect flows: each a DAG of tasks over the engine. Blocks become plain values here."""

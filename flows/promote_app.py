@@ -1,0 +1,24 @@
+"""promote_app: the same image, the next stage's configuration. No compile, no image build."""
+
+from __future__ import annotations
+
+from prefect import flow
+
+from flows.rollout import RolloutResult, roll_out
+from flows.stages import StageName, load_stage
+from oneclick.home import Home
+from tasks.catalog import find_release
+
+
+@flow(name="promote-app")
+def promote_app(
+    app: str,
+    from_stage: StageName = "development",
+    to_stage: StageName = "qa",
+    version: str | None = None,
+) -> RolloutResult:
+    """Deploy what ``from_stage`` runs (or release ``version``) to ``to_stage``."""
+    home = Home.from_env().ensure()
+    target = load_stage(to_stage, home)
+    release = find_release(app, from_stage, version, home)
+    return roll_out(release, target, home, "promoted to")

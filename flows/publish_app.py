@@ -1,0 +1,33 @@
+"""publish_app: model → compiled app → image → release → the stage (schema ║ deploy)."""
+
+from __future__ import annotations
+
+from prefect import flow
+
+from flows.rollout import RolloutResult, roll_out
+from flows.stages import StageName, load_stage
+from oneclick.home import Home
+from tasks.build import (
+    build_image,
+    compile_app_build,
+    load_app_model,
+    release_version,
+    resolve_libraries,
+)
+from tasks.catalog import record_release
+
+
+@flow(name="publish-app", log_prints=False)
+def publish_app(
+    path: str, stage: StageName = "development", source_revision: str | None = None
+) -> RolloutResult:
+    """Publish the app whose model is at ``path`` (a directory holding app.yaml) to ``stage``."""
+    home = Home.from_env().ensure()
+    stage_config = load_stage(stage, home)
+    model = load_app_model(path, home)
+    libraries = resolve_libraries(model, home)
+    build = compile_app_build(model, libraries, home)
+    version = release_version(model, build)
+    image = build_image(model, build, libraries, home)
+    release = record_release(model, build, image, version, home, source_revision)
+    return roll_out(release, stage_config, home, "published to")

@@ -1,0 +1,45 @@
+"""publish_library: model → compiled library → the library store (immutable, versioned)."""
+
+from __future__ import annotations
+
+from prefect import flow
+from prefect.artifacts import create_markdown_artifact
+from pydantic import BaseModel, ConfigDict
+
+from oneclick.home import Home
+from tasks.build import compile_library_build, load_library_model, store_library
+
+
+class LibraryResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    version: str
+    digest: str
+    created: bool
+
+
+@flow(name="publish-library")
+def publish_library(path: str) -> LibraryResult:
+    """Compile the library at ``path`` and store its build; the same build again changes nothing."""
+    home = Home.from_env().ensure()
+    model = load_library_model(path, home)
+    build = compile_library_build(model, path, home)
+    stored = store_library(build, home)
+    entities = ", ".join(sorted(stored.build.static_entities)) or "none"
+    create_markdown_artifact(
+        key=f"library-{model.library}",
+        markdown=(
+            f"# {model.library} {model.version}\n\n"
+            f"| | |\n|---|---|\n| digest | `{stored.build.digest}` |\n"
+            f"| static entities | {entities} |\n"
+            f"| stored | {'new' if stored.created else 'already stored, unchanged'} |\n"
+        ),
+        description=f"library {model.library} {model.version}",
+    )
+    return LibraryResult(
+        name=model.library,
+        version=model.version,
+        digest=stored.build.digest,
+        created=stored.created,
+    )

@@ -1,0 +1,35 @@
+"""Turning stage blocks into ``StageConfig`` values, and the stage names the UI offers."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from prefect.client.orchestration import get_client
+
+from blocks import Stage
+from oneclick.errors import StageError
+from oneclick.home import Home
+from oneclick.stages import StageConfig
+
+StageName = Literal["development", "qa", "production"]
+
+
+def stage_names() -> list[str]:
+    """The names of every stage block, in promotion order."""
+    with get_client(sync_client=True) as client:
+        documents = client.read_block_documents_by_type(block_type_slug=Stage.get_block_type_slug())
+    ordered = sorted(documents, key=lambda d: (d.data.get("order", 0), d.name or ""))
+    return [d.name for d in ordered if d.name]
+
+
+def load_stage(name: str, home: Home) -> StageConfig:
+    try:
+        block = Stage.load(name)
+    except ValueError as exc:
+        known = ", ".join(stage_names()) or "none"
+        raise StageError(
+            f"unknown stage {name!r} (stages: {known}); create its block first, "
+            "e.g. with `oneclick stages --create NAME`"
+        ) from exc
+    assert isinstance(block, Stage)
+    return block.to_config(name, home)

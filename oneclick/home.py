@@ -1,0 +1,61 @@
+"""Where oneclick keeps its state on this machine.
+
+Everything lives under one directory, ``$ONECLICK_HOME`` (default ``~/.oneclick``):
+
+    catalog.db        the release catalog (SQLite) unless ONECLICK_CATALOG_URL names another
+    libraries/        published library builds, immutable, by name and version
+    images/           the OCI image layout the daemonless builder writes to
+    builds/           scratch space for compiles (safe to delete)
+    runtime/          the local runtime: unpacked images, process state, logs
+    stages/<stage>/   each stage's embedded SQLite databases, one per app
+    prefect/          PREFECT_HOME of the local Prefect server started by ``oneclick up``
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Home:
+    root: Path
+
+    @classmethod
+    def from_env(cls) -> Home:
+        raw = os.environ.get("ONECLICK_HOME") or str(Path.home() / ".oneclick")
+        return cls(Path(raw).expanduser().resolve())
+
+    @property
+    def catalog_url(self) -> str:
+        return os.environ.get("ONECLICK_CATALOG_URL") or f"sqlite:///{self.root / 'catalog.db'}"
+
+    @property
+    def libraries(self) -> Path:
+        return self.root / "libraries"
+
+    @property
+    def images(self) -> Path:
+        return self.root / "images"
+
+    @property
+    def builds(self) -> Path:
+        return self.root / "builds"
+
+    @property
+    def runtime(self) -> Path:
+        return self.root / "runtime"
+
+    @property
+    def prefect(self) -> Path:
+        return self.root / "prefect"
+
+    def stage_database_url(self, stage: str) -> str:
+        """The embedded default: one SQLite file per app in the stage's directory."""
+        return f"sqlite:///{self.root / 'stages' / stage / '{app}.db'}"
+
+    def ensure(self) -> Home:
+        for path in (self.root, self.libraries, self.images, self.builds, self.runtime):
+            path.mkdir(parents=True, exist_ok=True)
+        return self

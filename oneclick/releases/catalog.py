@@ -1,0 +1,280 @@
+"""Reading and writing the release catalog.
+
+A release is immutable: (app, version) names one image digest forever; recording the same
+release twice is a no-op, recording a different image under a used version is refused.
+A deployment records one attempt to run a release on a stage and ends in a terminal phase.
+The catalog's own schema is brought up to date (Alembic) whenever it is opened.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from oneclick.errors import CatalogError, TransientError
+from oneclick.releases.tables import Deployment, Phase, Release
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class ReleaseView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    app: str
+    version: str
+    build_digest: str
+    image_digest: str
+    image_reference: str
+    schema_fingerprint: str
+    libraries: list[dict[str, str]]
+    manifest: dict[str, Any]
+    model: dict[str, Any]
+    source_revision: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: Release) -> ReleaseView:
+        return cls(
+            app=row.app,
+            version=row.version,
+            build_digest=row.build_digest,
+            image_digest=row.image_digest,
+            image_reference=row.image_reference,
+            schema_fingerprint=row.schema_fingerprint,
+            libraries=json.loads(row.libraries),
+            manifest=json.loads(row.manifest),
+            model=json.loads(row.model),
+            source_revision=row.source_revision,
+            created_at=row.created_at,
+        )
+
+
+class DeploymentView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    app: str
+    stage: str
+    version: str
+    image_digest: str
+    schema_fingerprint: str
+    phase: Phase
+    flow_run_id: str | None
+    url: str | None
+    schema_changes: list[str]
+    schema_script: str | None
+    message: str | None
+    started_at: datetime
+    finished_at: datetime | None
+
+    @classmethod
+    def of(cls, row: Deployment) -> DeploymentView:
+        return cls(
+            id=row.id,
+            app=row.app,
+            stage=row.stage,
+            version=row.release.version,
+            image_digest=row.release.image_digest,
+            schema_fingerprint=row.release.schema_fingerprint,
+            phase=Phase(row.phase),
+            flow_run_id=row.flow_run_id,
+            url=row.url,
+            schema_changes=json.loads(row.schema_changes),
+            schema_script=row.schema_script,
+            message=row.message,
+            started_at=row.started_at,
+            finished_at=row.finished_at,
+        )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _engine(url: str) -> Engine:
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _wal(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.execute("PRAGMA journal_mode=WAL")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class Catalog:
+    """The release catalog at a SQLAlchemy URL (SQLite by default)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        try:
+            self.engine = _engine(url)
+            self._upgrade()
+        except OperationalError as exc:
+            raise CatalogError(f"cannot open the release catalog at {url}: {exc.orig}") from exc
+
+    def _upgrade(self) -> None:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        try:
+            with Session(self.engine, expire_on_commit=False) as session, session.begin():
+                yield session
+        except OperationalError as exc:
+            if "locked" in str(exc.orig):
+                raise TransientError(f"the release catalog is busy: {exc.orig}") from exc
+            raise CatalogError(f"release catalog error: {exc.orig}") from exc
+
+    def record_release(
+        self,
+        *,
+        manifest: dict[str, Any],
+        model: dict[str, Any],
+        version: str,
+        image_digest: str,
+        image_reference: str,
+        source_revision: str | None = None,
+    ) -> ReleaseView:
+        """Record a release; the same release again is a no-op, a changed one is refused."""
+        app = manifest["app"]
+        with self._session() as session:
+            row = session.scalars(
+                select(Release).where(Release.app == app, Release.version == version)
+            ).one_or_none()
+            if row is not None:
+                if row.image_digest != image_digest:
+                    raise CatalogError(
+                        f"{app} {version} is already recorded with image {row.image_digest}, "
+                        f"not {image_digest}; a release is immutable: publish a new version"
+                    )
+                return ReleaseView.of(row)
+            row = Release(
+                app=app,
+                version=version,
+                build_digest=manifest["digest"],
+                image_digest=image_digest,
+                image_reference=image_reference,
+                schema_fingerprint=manifest["schema_fingerprint"],
+                libraries=json.dumps(manifest.get("libraries", []), sort_keys=True),
+                manifest=json.dumps(manifest, sort_keys=True),
+                model=json.dumps(model, sort_keys=True),
+                source_revision=source_revision,
+                created_at=_now(),
+            )
+            session.add(row)
+            session.flush()
+            return ReleaseView.of(row)
+
+    def release(self, app: str, version: str | None = None) -> ReleaseView:
+        """A release by exact version or unique prefix; the newest when version is None."""
+        with self._session() as session:
+            query = select(Release).where(Release.app == app).order_by(Release.id.desc())
+            rows: Sequence[Release] = session.scalars(query).all()
+            if not rows:
+                raise CatalogError(f"no release of {app!r} is recorded: publish it first")
+            if version is None:
+                return ReleaseView.of(rows[0])
+            exact = [r for r in rows if r.version == version]
+            matches = exact or [r for r in rows if r.version.startswith(version)]
+            if len(matches) == 1:
+                return ReleaseView.of(matches[0])
+            known = ", ".join(r.version for r in rows[:5])
+            what = "is ambiguous" if matches else "matches no release"
+            raise CatalogError(f"version {version!r} of {app} {what}; recent: {known}")
+
+    def start_deployment(self, app: str, version: str, stage: str, flow_run_id: str | None) -> int:
+        with self._session() as session:
+            release = session.scalars(
+                select(Release).where(Release.app == app, Release.version == version)
+            ).one()
+            row = Deployment(
+                release_id=release.id,
+                app=app,
+                stage=stage,
+                phase=Phase.RUNNING.value,
+                flow_run_id=flow_run_id,
+                schema_changes="[]",
+                started_at=_now(),
+            )
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def finish_deployment(
+        self,
+        deployment_id: int,
+        phase: Phase,
+        *,
+        url: str | None = None,
+        schema_changes: Sequence[str] = (),
+        schema_script: str | None = None,
+        message: str | None = None,
+    ) -> DeploymentView:
+        if not phase.is_terminal():
+            raise ValueError(f"{phase} is not a terminal phase")
+        with self._session() as session:
+            row = session.get_one(Deployment, deployment_id)
+            row.phase = phase.value
+            row.url = url
+            row.schema_changes = json.dumps(list(schema_changes))
+            row.schema_script = schema_script
+            row.message = message
+            row.finished_at = _now()
+            session.flush()
+            return DeploymentView.of(row)
+
+    def current(self, app: str, stage: str) -> DeploymentView | None:
+        """The last successful deployment of the app on the stage: what it runs now."""
+        with self._session() as session:
+            row = session.scalars(
+                select(Deployment)
+                .where(
+                    Deployment.app == app,
+                    Deployment.stage == stage,
+                    Deployment.phase == Phase.SUCCEEDED.value,
+                )
+                .order_by(Deployment.id.desc())
+                .limit(1)
+            ).one_or_none()
+            return DeploymentView.of(row) if row else None
+
+    def deployments(self, app: str | None = None, limit: int = 100) -> list[DeploymentView]:
+        """Most recent first."""
+        with self._session() as session:
+            query = select(Deployment).order_by(Deployment.id.desc()).limit(limit)
+            if app is not None:
+                query = query.where(Deployment.app == app)
+            return [DeploymentView.of(row) for row in session.scalars(query)]
+
+    def status(self, app: str | None = None) -> list[DeploymentView]:
+        """What each app runs on each stage now (its last successful deployment)."""
+        seen: dict[tuple[str, str], DeploymentView] = {}
+        with self._session() as session:
+            query = (
+                select(Deployment)
+                .where(Deployment.phase == Phase.SUCCEEDED.value)
+                .order_by(Deployment.id.desc())
+            )
+            if app is not None:
+                query = query.where(Deployment.app == app)
+            for row in session.scalars(query):
+                seen.setdefault((row.app, row.stage), DeploymentView.of(row))
+        return sorted(seen.values(), key=lambda d: (d.app, d.stage))

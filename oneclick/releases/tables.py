@@ -1,0 +1,84 @@
+"""The catalog's tables (SQLAlchemy ORM). Their schema is managed by the Alembic scripts in
+``oneclick/releases/migrations``; change both together."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Phase(enum.StrEnum):
+    """Where a deployment of a release to a stage stands.
+
+    ``failed`` means the release is bad (it never became ready, its schema was refused);
+    ``errored`` means the infrastructure broke. Both leave the previous release serving.
+    """
+
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    ERRORED = "errored"
+
+    def is_terminal(self) -> bool:
+        return self is not Phase.RUNNING
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every database (SQLite keeps no time zone)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return value.astimezone(UTC).replace(tzinfo=None) if value else None
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value else None
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Release(Base):
+    __tablename__ = "releases"
+    __table_args__ = (UniqueConstraint("app", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    app: Mapped[str] = mapped_column(String(80), index=True)
+    version: Mapped[str] = mapped_column(String(120))
+    build_digest: Mapped[str] = mapped_column(String(80))
+    image_digest: Mapped[str] = mapped_column(String(80))
+    image_reference: Mapped[str] = mapped_column(Text)
+    schema_fingerprint: Mapped[str] = mapped_column(String(80))
+    libraries: Mapped[str] = mapped_column(Text, default="[]")
+    manifest: Mapped[str] = mapped_column(Text)
+    model: Mapped[str] = mapped_column(Text)
+    source_revision: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    deployments: Mapped[list[Deployment]] = relationship(back_populates="release")
+
+
+class Deployment(Base):
+    __tablename__ = "deployments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id"), index=True)
+    app: Mapped[str] = mapped_column(String(80), index=True)
+    stage: Mapped[str] = mapped_column(String(80), index=True)
+    phase: Mapped[str] = mapped_column(String(20))
+    flow_run_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    schema_script: Mapped[str | None] = mapped_column(Text, nullable=True)
+    schema_changes: Mapped[str] = mapped_column(Text, default="[]")
+    message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    release: Mapped[Release] = relationship(back_populates="deployments")

@@ -1,0 +1,68 @@
+"""A stage's configuration as a plain value, and the checks a release must pass to run there.
+
+Flows turn the Prefect ``Stage`` block into a ``StageConfig``; the engine only sees this.
+Settings and secrets are kept per app: ``settings["expenses"]["ApprovalLimit"] = "500"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, SecretStr
+
+from oneclick.errors import StageError
+
+SETTING_PREFIX = "ONECLICK_SETTING_"
+SECRET_PREFIX = "ONECLICK_SECRET_"
+DATABASE_ENV = "ONECLICK_DATABASE_URL"
+
+
+class StageConfig(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    order: int = 0
+    runtime: Literal["local"] = "local"
+    database_url: SecretStr
+    settings: dict[str, dict[str, str]] = {}
+    secrets: dict[str, dict[str, SecretStr]] = {}
+    requires_approval: bool = False
+
+    def database_url_for(self, app: str) -> str:
+        url = self.database_url.get_secret_value().replace("{app}", app)
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        return url
+
+    def missing_configuration(self, manifest: Mapping[str, Any]) -> list[str]:
+        """What a release (its build manifest) needs that this stage does not provide."""
+        app = manifest["app"]
+        settings = self.settings.get(app, {})
+        secrets = self.secrets.get(app, {})
+        missing = [
+            f"setting {s['name']}"
+            for s in manifest.get("settings", [])
+            if s.get("default") is None and s["name"] not in settings
+        ]
+        missing += [f"secret {name}" for name in manifest.get("secrets", []) if name not in secrets]
+        return missing
+
+    def environment(self, manifest: Mapping[str, Any]) -> dict[str, str]:
+        """The process environment a release runs with on this stage (holds secret values)."""
+        missing = self.missing_configuration(manifest)
+        app = manifest["app"]
+        if missing:
+            raise StageError(
+                f"stage {self.name!r} cannot run {app}: it lacks {', '.join(missing)}; "
+                f"set them in the {self.name!r} stage block (settings/secrets under {app!r})"
+            )
+        env = {DATABASE_ENV: self.database_url_for(app)}
+        declared = {s["name"] for s in manifest.get("settings", [])}
+        for name, value in self.settings.get(app, {}).items():
+            if name in declared:
+                env[SETTING_PREFIX + name] = value
+        for name in manifest.get("secrets", []):
+            env[SECRET_PREFIX + name] = self.secrets[app][name].get_secret_value()
+        return env

@@ -1,0 +1,101 @@
+"""Tasks that load, compile, build and store: everything before a stage is touched."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from oneclick.compiler import CompileResult, compile_app, compile_library
+from oneclick.home import Home
+from oneclick.images import ImageResult, ImageSpec, LayoutImageBuilder
+from oneclick.libraries import LibraryBuild
+from oneclick.libraries.store import LibraryPublishResult, LibraryStore
+from oneclick.model import load_app, load_library
+from oneclick.model.types import AppModel, LibraryModel
+from tasks.retry import RETRY
+
+
+def _fresh(path: Path) -> Path:
+    shutil.rmtree(path, ignore_errors=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def release_version(model: AppModel, build: CompileResult) -> str:
+    """The model's version plus the build's digest: a new version for every changed build."""
+    return f"{model.version}+{build.digest.removeprefix('sha256:')[:12]}"
+
+
+def image_tag(version: str) -> str:
+    """Image tags cannot hold '+': build metadata is joined with '_' instead."""
+    return version.replace("+", "_")
+
+
+@task(name="load app model", cache_policy=NO_CACHE)
+def load_app_model(path: str, home: Home) -> AppModel:
+    model = load_app(Path(path), LibraryStore(home.libraries))
+    get_run_logger().info("model %s %s is valid", model.app, model.version)
+    return model
+
+
+@task(name="load library model", cache_policy=NO_CACHE)
+def load_library_model(path: str, home: Home) -> LibraryModel:
+    model = load_library(Path(path), LibraryStore(home.libraries))
+    get_run_logger().info("library %s %s is valid", model.library, model.version)
+    return model
+
+
+@task(name="resolve libraries", cache_policy=NO_CACHE)
+def resolve_libraries(model: AppModel, home: Home) -> list[LibraryBuild]:
+    builds = LibraryStore(home.libraries).resolve(model.libraries)
+    for build in builds:
+        get_run_logger().info("bundling %s %s (%s)", build.name, build.version, build.digest[:19])
+    return builds
+
+
+@task(name="compile app", cache_policy=NO_CACHE)
+def compile_app_build(model: AppModel, libraries: list[LibraryBuild], home: Home) -> CompileResult:
+    result = compile_app(model, libraries, _fresh(home.builds / "apps" / model.app))
+    get_run_logger().info("compiled %s: %s", model.app, result.digest)
+    return result
+
+
+@task(name="compile library", cache_policy=NO_CACHE)
+def compile_library_build(model: LibraryModel, source: str, home: Home) -> CompileResult:
+    source_dir = Path(source)
+    source_dir = source_dir if source_dir.is_dir() else source_dir.parent
+    out = _fresh(home.builds / "libraries" / model.library / model.version)
+    result = compile_library(model, source_dir, out)
+    get_run_logger().info("compiled %s %s: %s", model.library, model.version, result.digest)
+    return result
+
+
+@task(name="store library", cache_policy=NO_CACHE, **RETRY)
+def store_library(build: CompileResult, home: Home) -> LibraryPublishResult:
+    result = LibraryStore(home.libraries).publish(build.path)
+    verb = "stored" if result.created else "already stored, unchanged:"
+    get_run_logger().info("%s %s %s", verb, result.build.name, result.build.version)
+    return result
+
+
+@task(name="build image", cache_policy=NO_CACHE, **RETRY)
+def build_image(
+    model: AppModel, build: CompileResult, libraries: list[LibraryBuild], home: Home
+) -> ImageResult:
+    spec = ImageSpec(
+        repository=model.app,
+        tag=image_tag(release_version(model, build)),
+        app_build=build.path,
+        library_builds=[(lib.name, lib.path) for lib in libraries],
+        labels={
+            "org.opencontainers.image.title": model.app,
+            "org.opencontainers.image.version": model.version,
+            "dev.oneclick.build-digest": build.digest,
+        },
+    )
+    image = LayoutImageBuilder(home.images).build(spec)
+    get_run_logger().info("image %s (%d bytes)", image.digest, image.size)
+    return image

@@ -1,0 +1,73 @@
+"""Tasks that leave a run's record for people: a markdown artifact and a link artifact."""
+
+from __future__ import annotations
+
+import re
+
+from prefect import task
+from prefect.artifacts import create_link_artifact, create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+
+from oneclick.data import SchemaChange
+from oneclick.releases import ReleaseView
+
+
+def _key(*parts: str) -> str:
+    return re.sub(r"[^a-z0-9-]+", "-", "-".join(parts).lower()).strip("-")
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def release_markdown(
+    release: ReleaseView, stage: str, url: str, changes: list[SchemaChange], script: str, verb: str
+) -> str:
+    libraries = ", ".join(f"{lib['name']} {lib['version']}" for lib in release.libraries) or "none"
+    lines = [
+        f"# {release.app} {release.version} {verb} {stage}",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| release | `{release.version}` |",
+        f"| image | `{release.image_digest}` |",
+        f"| schema | `{release.schema_fingerprint}` |",
+        f"| libraries | {_cell(libraries)} |",
+        f"| stage URL | [{url}]({url}) |",
+        "",
+        "## Schema changes",
+        "",
+    ]
+    if changes:
+        lines += ["| change | table | column | detail |", "|---|---|---|---|"]
+        lines += [
+            f"| {c.kind} | {c.table} | {c.column or ''} | {_cell(c.detail)} |" for c in changes
+        ]
+    else:
+        lines.append("None: the database already matched this release.")
+    lines += ["", "## Database script", "", "```python", script.rstrip(), "```", ""]
+    return "\n".join(lines)
+
+
+@task(name="report", cache_policy=NO_CACHE)
+def report_release(
+    release: ReleaseView,
+    stage: str,
+    url: str,
+    changes: list[SchemaChange],
+    script: str,
+    verb: str = "published to",
+) -> str:
+    markdown = release_markdown(release, stage, url, changes, script, verb)
+    create_markdown_artifact(
+        markdown=markdown,
+        key=_key(release.app, stage, "release"),
+        description=f"{release.app} {release.version} on {stage}",
+    )
+    create_link_artifact(
+        link=url,
+        link_text=f"{release.app} on {stage}",
+        key=_key(release.app, stage, "url"),
+        description=f"Where {release.app} {release.version} runs on {stage}",
+    )
+    return markdown

@@ -1,0 +1,69 @@
+"""Tasks that touch a stage: plan and apply its database schema, deploy a release to it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from oneclick.compiler.schema import app_metadata
+from oneclick.data import SchemaPlan, SchemaResult, apply_schema, plan_schema
+from oneclick.home import Home
+from oneclick.model.types import AppModel
+from oneclick.releases import ReleaseView
+from oneclick.runtimes import DeployRequest, DeployResult, LocalRuntime
+from oneclick.stages import StageConfig
+from tasks.retry import RETRY
+
+
+@task(name="plan database scripts", cache_policy=NO_CACHE, **RETRY)
+def plan_stage_schema(release: ReleaseView, stage: StageConfig) -> SchemaPlan:
+    model = AppModel.model_validate(release.model)
+    url = stage.database_url_for(release.app)
+    plan = plan_schema(url, app_metadata(model), release.schema_fingerprint)
+    logger = get_run_logger()
+    if plan.up_to_date:
+        logger.info("%s database of %s is up to date", stage.name, release.app)
+    for change in plan.changes:
+        logger.info("planned on %s: %s", stage.name, change)
+    return plan
+
+
+@task(name="run database scripts", cache_policy=NO_CACHE, **RETRY)
+def apply_stage_schema(release: ReleaseView, stage: StageConfig) -> SchemaResult:
+    model = AppModel.model_validate(release.model)
+    url = stage.database_url_for(release.app)
+    result = apply_schema(
+        url,
+        app_metadata(model),
+        release.schema_fingerprint,
+        app=release.app,
+        release=release.version,
+    )
+    get_run_logger().info(
+        "%s database of %s: %d change(s) in %.2fs%s",
+        stage.name,
+        release.app,
+        len(result.changes),
+        result.seconds,
+        " (fingerprint matched, no schema scan)" if result.fast_path else "",
+    )
+    return result
+
+
+@task(name="deploy image", cache_policy=NO_CACHE)
+def deploy_to_stage(release: ReleaseView, stage: StageConfig, home: Home) -> DeployResult:
+    """Start the release's image on the stage; secrets go from the stage config to the process
+    environment here and nowhere else (never through a task or flow parameter)."""
+    logger = get_run_logger()
+    request = DeployRequest(
+        stage=stage.name,
+        app=release.app,
+        release=release.version,
+        image_root=Path(release.image_reference.removeprefix("oci-layout:").split("@")[0]),
+        image_digest=release.image_digest,
+        env=stage.environment(release.manifest),
+        on_progress=logger.info,
+    )
+    return LocalRuntime(home.runtime).deploy(request)
