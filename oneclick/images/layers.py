@@ -23,6 +23,7 @@ import stat
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import IO, cast
 
 from oneclick.errors import BuildError
 
@@ -59,7 +60,7 @@ class LayerBlob:
 class _HashingWriter:
     """A write-only stream that hashes and counts what passes through to ``target``."""
 
-    def __init__(self, target: object) -> None:
+    def __init__(self, target: IO[bytes]) -> None:
         self._target = target
         self.hash = hashlib.sha256()
         self.count = 0
@@ -67,7 +68,7 @@ class _HashingWriter:
     def write(self, data: bytes) -> int:
         self.hash.update(data)
         self.count += len(data)
-        self._target.write(data)  # type: ignore[attr-defined]
+        self._target.write(data)
         return len(data)
 
     def tell(self) -> int:
@@ -139,10 +140,15 @@ def write_layer(entries: list[LayerEntry], target: Path) -> LayerBlob:
     with target.open("wb") as raw:
         compressed = _HashingWriter(raw)
         with gzip.GzipFile(
-            filename="", mode="wb", compresslevel=GZIP_LEVEL, fileobj=compressed, mtime=0
+            filename="",
+            mode="wb",
+            compresslevel=GZIP_LEVEL,
+            fileobj=cast(IO[bytes], compressed),
+            mtime=0,
         ) as gz:
-            plain = _HashingWriter(gz)
-            with tarfile.TarFile(fileobj=plain, mode="w", format=tarfile.PAX_FORMAT) as tar:  # type: ignore[call-overload]
+            plain = _HashingWriter(cast(IO[bytes], gz))
+            stream = cast(IO[bytes], plain)
+            with tarfile.TarFile(fileobj=stream, mode="w", format=tarfile.PAX_FORMAT) as tar:
                 for entry in with_parents(entries):
                     _add_entry(tar, entry)
         raw.flush()

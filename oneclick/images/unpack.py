@@ -26,7 +26,7 @@ import shutil
 import tarfile
 import tempfile
 from pathlib import Path, PurePosixPath
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from oneclick.errors import BuildError
 from oneclick.images.reading import open_image
@@ -81,6 +81,7 @@ def unpack_image(root: Path, digest: str, dest: Path) -> Path:
     try:
         for layer, diff_id in zip(image.layers, image.diff_ids, strict=True):
             _extract_layer(store, layer, diff_id, temp)
+        _check_links(temp)
         (temp / MARKER).write_text(json.dumps({"digest": digest}) + "\n", encoding="utf-8")
         os.chmod(temp, 0o755)
         try:
@@ -115,12 +116,12 @@ def _extract_layer(store: LayoutStore, layer: dict[str, Any], diff_id: str, dest
     with raw_file:
         raw = _HashingReader(raw_file)
         if layer.get("mediaType") == LAYER_MEDIA_TYPE:
-            stream: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[arg-type]
+            stream = cast(IO[bytes], gzip.GzipFile(fileobj=cast(IO[bytes], raw), mode="rb"))
         else:
-            stream = raw  # type: ignore[assignment]
+            stream = cast(IO[bytes], raw)
         plain = _HashingReader(stream)
         try:
-            with tarfile.open(fileobj=plain, mode="r|") as tar:  # type: ignore[call-overload]
+            with tarfile.open(fileobj=cast(IO[bytes], plain), mode="r|") as tar:
                 _extract_members(tar, dest)
             plain.drain()
             raw.drain()
@@ -197,7 +198,7 @@ def _place(
             shutil.copyfileobj(source, handle, CHUNK)
         os.chmod(target, mode | 0o600)
     elif member.issym():
-        _check_link_target(member, real_dest)
+        _check_link_target(member, target, real_dest)
         os.symlink(member.linkname, target)
     elif member.islnk():
         source_path = _target(dest, real_dest, _safe_parts(member.linkname))
@@ -214,19 +215,32 @@ def _place(
         )
 
 
-def _check_link_target(member: tarfile.TarInfo, real_dest: str) -> None:
+def _check_link_target(member: tarfile.TarInfo, target: Path, real_dest: str) -> None:
     link = member.linkname
     if not link or link.startswith("/"):
         raise BuildError(
             f"refusing symbolic link {member.name!r} -> {link!r}: an absolute target would "
             "point outside the image once unpacked"
         )
-    base = PurePosixPath(member.name).parent
-    resolved = os.path.normpath(os.path.join(real_dest, base.as_posix(), link))
+    resolved = os.path.realpath(os.path.join(os.path.realpath(target.parent), link))
     if not _inside(resolved, real_dest):
         raise BuildError(
             f"refusing symbolic link {member.name!r} -> {link!r}: it leads outside the image"
         )
+
+
+def _check_links(dest: Path) -> None:
+    """Refuse the image if any link, as finally unpacked, resolves outside ``dest``."""
+    real_dest = os.path.realpath(dest)
+    for directory, dirnames, filenames in os.walk(dest):
+        for name in (*dirnames, *filenames):
+            path = os.path.join(directory, name)
+            if os.path.islink(path) and not _inside(os.path.realpath(path), real_dest):
+                relative = os.path.relpath(path, dest)
+                raise BuildError(
+                    f"refusing the image: symbolic link {relative!r} -> "
+                    f"{os.readlink(path)!r} leads outside it"
+                )
 
 
 def _inside(path: str, real_dest: str) -> bool:

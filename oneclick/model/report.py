@@ -61,7 +61,9 @@ class ProblemReport:
         return {
             item["name"]
             for path, item in self._pruned.items()
-            if path[:-1] == raw_list and isinstance(item, dict) and isinstance(item.get("name"), str)
+            if path[:-1] == raw_list
+            and isinstance(item, dict)
+            and isinstance(item.get("name"), str)
         }
 
 

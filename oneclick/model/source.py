@@ -205,4 +205,3 @@ class _NodeReader:
     def _report(self, node: Node, message: str) -> None:
         line, column = _start(node)
         self.problems.append(Problem(self.file, line, column, message))
-

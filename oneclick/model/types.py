@@ -20,7 +20,17 @@ SEMVER = (
     r"(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$"
 )
 
-BASIC_TYPES = ("text", "integer", "long", "decimal", "boolean", "date", "datetime", "email", "phone")
+BASIC_TYPES = (
+    "text",
+    "integer",
+    "long",
+    "decimal",
+    "boolean",
+    "date",
+    "datetime",
+    "email",
+    "phone",
+)
 Scalar = str | int | float | bool
 
 

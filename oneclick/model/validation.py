@@ -87,7 +87,9 @@ def validate_source(source: Source, model: type[M]) -> ValidationResult[M]:
 # --- phrasing ---------------------------------------------------------------------------
 
 
-def _phrase_errors(source: Source, model: type[BaseModel], errors: list[ErrorDetails]) -> list[Problem]:
+def _phrase_errors(
+    source: Source, model: type[BaseModel], errors: list[ErrorDetails]
+) -> list[Problem]:
     problems: list[Problem] = []
     seen: set[DataPath] = set()
     for error in errors:
@@ -218,7 +220,9 @@ def _annotation_at(model: type[BaseModel], path: DataPath) -> Any:
     return annotation
 
 
-def _data_path(data: Any, model: type[BaseModel], loc: tuple[str | int, ...]) -> tuple[DataPath, Any]:
+def _data_path(
+    data: Any, model: type[BaseModel], loc: tuple[str | int, ...]
+) -> tuple[DataPath, Any]:
     """The longest prefix of ``loc`` present in both the data and the model, and its type."""
     path: list[str | int] = []
     annotation: Any = model

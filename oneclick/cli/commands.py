@@ -1,0 +1,133 @@
+"""The subcommands: publish, promote, status, stages, up, down, demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from oneclick.cli.main import DEFAULT_PORT, Context, cli, pass_context, run_flow
+from oneclick.releases import Catalog
+
+
+@cli.group()
+def publish() -> None:
+    """Publish an app to a stage, or a library to the library store."""
+
+
+@publish.command("app")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--stage", default="development", show_default=True, envvar="ONECLICK_STAGE")
+@click.option("--revision", default=None, help="Source revision to record with the release.")
+@pass_context
+def publish_app_command(context: Context, path: Path, stage: str, revision: str | None) -> None:
+    """Compile the app at PATH, build its image and deploy it to STAGE."""
+    from flows.publish_app import publish_app
+
+    result = run_flow(context, lambda: publish_app(str(path.resolve()), stage, revision))
+    click.secho(f"{result.app} {result.version} runs on {result.stage}: {result.url}", fg="green")
+
+
+@publish.command("library")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@pass_context
+def publish_library_command(context: Context, path: Path) -> None:
+    """Compile the library at PATH and store its build."""
+    from flows.publish_library import publish_library
+
+    result = run_flow(context, lambda: publish_library(str(path.resolve())))
+    state = "stored" if result.created else "already stored (unchanged)"
+    click.secho(f"{result.name} {result.version} {state}: {result.digest}", fg="green")
+
+
+@cli.command()
+@click.argument("app")
+@click.option("--from", "from_stage", default="development", show_default=True)
+@click.option("--to", "to_stage", default="qa", show_default=True)
+@click.option("--version", default=None, help="A release version (or unique prefix).")
+@pass_context
+def promote(context: Context, app: str, from_stage: str, to_stage: str, version: str | None) -> None:
+    """Deploy the release FROM runs (the same image) to TO, with TO's configuration."""
+    from flows.promote_app import promote_app
+
+    result = run_flow(context, lambda: promote_app(app, from_stage, to_stage, version))
+    click.secho(f"{result.app} {result.version} runs on {result.stage}: {result.url}", fg="green")
+
+
+@cli.command()
+@click.argument("app", required=False)
+@pass_context
+def status(context: Context, app: str | None) -> None:
+    """What each app runs on each stage: version, image, schema, URL, health."""
+    from oneclick.runtimes import LocalRuntime
+
+    rows = Catalog(context.home.catalog_url).status(app)
+    if not rows:
+        click.echo("nothing published yet" + (f" for {app}" if app else ""))
+        return
+    runtime = LocalRuntime(context.home.runtime)
+    header = ("APP", "STAGE", "VERSION", "IMAGE", "SCHEMA", "URL", "HEALTH")
+    table = [header]
+    for row in rows:
+        instance = runtime.status(row.stage, row.app)
+        health = "down" if instance is None or not instance.alive else (
+            "healthy" if instance.healthy else "unhealthy"
+        )
+        table.append((
+            row.app, row.stage, row.version, row.image_digest[7:19],
+            row.schema_fingerprint[7:19], row.url or "-", health,
+        ))
+    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+    for line in table:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)))
+
+
+@cli.command()
+@pass_context
+def stages(context: Context) -> None:
+    """The stage blocks and what they point at."""
+    from blocks import Stage
+    from flows.stages import stage_names
+
+    context.connect()
+    for name in stage_names():
+        block = Stage.load(name)
+        assert isinstance(block, Stage)
+        config = block.to_config(name, context.home)
+        database = "embedded SQLite" if block.database_url is None else "configured URL"
+        approval = ", requires approval" if config.requires_approval else ""
+        click.echo(f"{config.order}  {name:<12} runtime={config.runtime}  database={database}"
+                   f"{approval}")
+
+
+@cli.command()
+@click.option("--port", default=DEFAULT_PORT, show_default=True, envvar="ONECLICK_PREFECT_PORT")
+@pass_context
+def up(context: Context, port: int) -> None:
+    """Start the local Prefect server and register oneclick's block types."""
+    from oneclick.cli.setup import bring_up
+
+    api_url = bring_up(context, port)
+    click.echo(f"Prefect server: {api_url.removesuffix('/api')}")
+
+
+@cli.command()
+@pass_context
+def down(context: Context) -> None:
+    """Stop every stage app this machine runs, then the local Prefect server."""
+    from oneclick.cli.server import stop_server
+    from oneclick.runtimes import LocalRuntime
+
+    stopped = LocalRuntime(context.home.runtime).stop_all()
+    click.echo(f"stopped {len(stopped)} app instance(s)")
+    click.echo("stopped the Prefect server" if stop_server(context.home) else "no server was running")
+
+
+@cli.command()
+@click.option("--port", default=DEFAULT_PORT, show_default=True, envvar="ONECLICK_PREFECT_PORT")
+@pass_context
+def demo(context: Context, port: int) -> None:
+    """The whole story on embedded defaults: stages, a library, an app, a promotion."""
+    from oneclick.cli.setup import run_demo
+
+    run_demo(context, port)

@@ -1,0 +1,79 @@
+"""``oneclick``: one group of verbs. Exit 0 on success, 1 on a oneclick error (one red line,
+no traceback without --debug), 2 on a usage error.
+
+Commands that need Prefect import it lazily: ``--help`` and ``status`` stay fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from oneclick.errors import OneclickError
+from oneclick.home import Home
+
+DEFAULT_PORT = 4200
+
+
+class Context:
+    def __init__(self, debug: bool) -> None:
+        self.debug = debug
+        self.home = Home.from_env().ensure()
+
+    def connect(self) -> str:
+        """Point Prefect at the running server (PREFECT_API_URL, or the one `up` started)."""
+        from oneclick.cli.server import running_api_url, server_environment
+
+        api_url = os.environ.get("PREFECT_API_URL") or running_api_url(self.home)
+        if not api_url:
+            raise OneclickError("no Prefect server is running: start one with `oneclick up`")
+        for key, value in server_environment(self.home, api_url).items():
+            os.environ.setdefault(key, value)
+        os.environ["PREFECT_API_URL"] = api_url
+        os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "oneclick")
+        from oneclick.cli.logs import quiet_tracebacks
+
+        quiet_tracebacks(self.debug)
+        return api_url
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+@click.group()
+@click.option("--debug", is_flag=True, envvar="ONECLICK_DEBUG", help="Show tracebacks.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """1-Click Publish for model-driven apps."""
+    ctx.obj = Context(debug)
+
+
+def run_flow(context: Context, start: Callable[[], Any]) -> Any:
+    context.connect()
+    return start()
+
+
+def main() -> None:
+    debug = "--debug" in sys.argv or os.environ.get("ONECLICK_DEBUG") == "1"
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except OneclickError as exc:
+        if debug:
+            raise
+        click.secho(f"error: {exc}", fg="red", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+from oneclick.cli import commands  # noqa: E402,F401  (registers the subcommands)

@@ -1,0 +1,81 @@
+"""Bringing a machine up on embedded defaults, and the demo that walks the whole story."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from pathlib import Path
+
+import click
+
+from oneclick.cli.main import Context
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+DEFAULT_STAGES = {
+    "development": {"order": 1, "ApprovalLimit": "5000", "CurrencySymbol": "€"},
+    "qa": {"order": 2, "ApprovalLimit": "1000", "CurrencySymbol": "€"},
+    "production": {"order": 3, "ApprovalLimit": "500", "CurrencySymbol": "€"},
+}
+
+
+def bring_up(context: Context, port: int) -> str:
+    from oneclick.cli.server import start_server
+
+    click.echo("starting the Prefect server (the first start takes about 20 s) ...")
+    api_url = start_server(context.home, port)
+    os.environ["PREFECT_API_URL"] = api_url
+    context.connect()
+    from blocks import Stage
+
+    Stage.register_type_and_schema()
+    return api_url
+
+
+def ensure_stages(context: Context) -> list[str]:
+    """Create the three embedded stages unless a stage block of that name exists."""
+    from blocks import Stage
+    from flows.stages import stage_names
+
+    existing = set(stage_names())
+    created = []
+    for name, values in DEFAULT_STAGES.items():
+        if name in existing:
+            continue
+        settings = {k: str(v) for k, v in values.items() if k != "order"}
+        Stage(
+            order=int(values["order"]),
+            settings={"expenses": settings},
+            secrets={"expenses": {"PaymentsApiKey": secrets.token_urlsafe(24)}},
+            requires_approval=False,
+        ).save(name)
+        created.append(name)
+    return created
+
+
+def run_demo(context: Context, port: int) -> None:
+    started = time.perf_counter()
+    api_url = bring_up(context, port)
+    created = ensure_stages(context)
+    if created:
+        click.echo(f"created stages: {', '.join(created)}")
+    from flows.promote_app import promote_app
+    from flows.publish_app import publish_app
+    from flows.publish_library import publish_library
+
+    for library in ("money-formats", "finance-common"):
+        result = publish_library(str(EXAMPLES / library))
+        click.secho(f"library {result.name} {result.version}: {result.digest[:19]}", fg="green")
+    dev = publish_app(str(EXAMPLES / "expenses"), "development")
+    click.secho(f"published {dev.app} {dev.version} to development", fg="green")
+    qa = promote_app("expenses", "development", "qa")
+    click.secho(f"promoted {qa.app} {qa.version} to qa (same image {qa.image_digest[:19]})",
+                fg="green")
+    ui = api_url.removesuffix("/api")
+    click.echo("")
+    click.echo(f"development  {dev.url}")
+    click.echo(f"qa           {qa.url}")
+    click.echo(f"Prefect UI   {ui}")
+    click.echo(f"done in {time.perf_counter() - started:.0f}s. "
+               "`oneclick status` shows what runs where; `oneclick down` stops everything.")
