@@ -28,8 +28,8 @@ def load_stage(name: str, home: Home) -> StageConfig:
     except ValueError as exc:
         known = ", ".join(stage_names()) or "none"
         raise StageError(
-            f"unknown stage {name!r} (stages: {known}); create its block first, "
-            "e.g. with `oneclick stages --create NAME`"
+            f"unknown stage {name!r} (stages: {known}); create a 'oneclick Stage' block "
+            f"named {name!r} in the Prefect UI (Blocks) first"
         ) from exc
     assert isinstance(block, Stage)
     return block.to_config(name, home)

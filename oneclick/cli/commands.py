@@ -24,7 +24,9 @@ def publish_app_command(context: Context, path: Path, stage: str, revision: str 
     """Compile the app at PATH, build its image and deploy it to STAGE."""
     from flows.publish_app import publish_app
 
-    result = run_flow(context, lambda: publish_app(str(path.resolve()), stage, revision))
+    result = run_flow(
+        context, lambda: publish_app(str(path.resolve()), stage, revision), stages=(stage,)
+    )
     click.secho(f"{result.app} {result.version} runs on {result.stage}: {result.url}", fg="green")
 
 
@@ -50,7 +52,11 @@ def promote(context: Context, app: str, from_stage: str, to_stage: str, version:
     """Deploy the release FROM runs (the same image) to TO, with TO's configuration."""
     from flows.promote_app import promote_app
 
-    result = run_flow(context, lambda: promote_app(app, from_stage, to_stage, version))
+    result = run_flow(
+        context,
+        lambda: promote_app(app, from_stage, to_stage, version),
+        stages=(from_stage, to_stage),
+    )
     click.secho(f"{result.app} {result.version} runs on {result.stage}: {result.url}", fg="green")
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from oneclick.errors import OneclickError
+from oneclick.errors import OneclickError, StageError
 from oneclick.home import Home
 
 DEFAULT_PORT = 4200
@@ -52,8 +52,19 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.obj = Context(debug)
 
 
-def run_flow(context: Context, start: Callable[[], Any]) -> Any:
+def run_flow(context: Context, start: Callable[[], Any], stages: tuple[str, ...] = ()) -> Any:
+    """Run a flow in process against the server, after checking the stages it names exist."""
     context.connect()
+    if stages:
+        from flows.stages import stage_names
+
+        known = stage_names()
+        for name in stages:
+            if name not in known:
+                raise StageError(
+                    f"unknown stage {name!r} (stages: {', '.join(known) or 'none'}); "
+                    "`oneclick stages` lists them"
+                )
     return start()
 
 

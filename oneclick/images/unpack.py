@@ -25,6 +25,7 @@ import os
 import shutil
 import tarfile
 import tempfile
+import zlib
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, cast
 
@@ -125,7 +126,7 @@ def _extract_layer(store: LayoutStore, layer: dict[str, Any], diff_id: str, dest
                 _extract_members(tar, dest)
             plain.drain()
             raw.drain()
-        except (tarfile.TarError, OSError, EOFError) as exc:
+        except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
             raise BuildError(f"layer {digest} in {store.root} cannot be read: {exc}") from exc
     if raw.digest != digest or raw.count != layer.get("size", raw.count):
         raise BuildError(

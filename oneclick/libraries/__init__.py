@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from oneclick.libraries.build import LibraryBuild, StaticRecord
+from oneclick.libraries.store import LibraryPublishResult, LibraryStore
 
-__all__ = ["LibraryBuild", "StaticRecord"]
+__all__ = ["LibraryBuild", "LibraryPublishResult", "LibraryStore", "StaticRecord"]

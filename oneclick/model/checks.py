@@ -142,8 +142,8 @@ class _AppChecker:
     def check_entity(self, entity: Entity, path: DataPath) -> None:
         attributes = [attribute.name for attribute in entity.attributes]
         check_unique(self.report, attributes, (*path, "attributes"), "attribute")
-        for index, attribute in enumerate(entity.attributes):
-            self.check_attribute(entity, attribute, (*path, "attributes", index))
+        for number, attribute in enumerate(entity.attributes):
+            self.check_attribute(entity, attribute, (*path, "attributes", number))
         if entity.renamed_from is not None and entity.renamed_from in self.entity_names:
             self.report.add(
                 (*path, "renamed_from"),
@@ -151,10 +151,10 @@ class _AppChecker:
                 "exists; remove renamed_from or the old entity",
             )
         known = {*attributes, _ID} | self.report.pruned_names((*path, "attributes"))
-        for index_number, index in enumerate(entity.indexes):
+        for number, index in enumerate(entity.indexes):
             seen: set[str] = set()
             for position, name in enumerate(index.attributes):
-                where = (*path, "indexes", index_number, "attributes", position)
+                where = (*path, "indexes", number, "attributes", position)
                 if name not in known:
                     self.report.add(
                         where,

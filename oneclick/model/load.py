@@ -21,6 +21,7 @@ from oneclick.model.types import AppModel, LibraryModel
 
 APP_FILE = "app.yaml"
 LIBRARY_FILE = "library.yaml"
+_KINDS = {"app": "an app", "library": "a library"}
 
 logger = logging.getLogger(__name__)
 
@@ -38,8 +39,7 @@ def load_library(path: Path, libraries: LibraryCatalog) -> LibraryModel:
     """The checked library model at ``path`` (``library.yaml`` or its directory)."""
     source = _load(path, LIBRARY_FILE, APP_FILE)
     _refuse_other_kind(source, expected="library", other="app")
-    file_path = path / LIBRARY_FILE if path.is_dir() else path
-    library = check_library(source, libraries, file_path.parent)
+    library = check_library(source, libraries, model_file(path, LIBRARY_FILE).parent)
     logger.info("loaded library %s %s from %s", library.library, library.version, source.file)
     return library
 
@@ -54,7 +54,7 @@ def _load(path: Path, name: str, other_name: str) -> Source:
     file = str(file_path)
     if not file_path.exists():
         if path.is_dir() and (path / other_name).exists():
-            kind = "an app" if other_name == APP_FILE else "a library"
+            kind = _KINDS["app" if other_name == APP_FILE else "library"]
             hint = f"this directory holds {other_name}, which is {kind}: publish it as one"
         else:
             hint = f"give the {name} file or the directory that holds it"
@@ -69,8 +69,7 @@ def _refuse_other_kind(source: Source, *, expected: str, other: str) -> None:
     if other in source.data and expected not in source.data:
         line, column = source.marks.position((other,), at_key=True)
         message = (
-            f"this is {'a library' if other == 'library' else 'an app'} model (it has "
-            f"'{other}:'), expected {'an app' if expected == 'app' else 'a library'} model "
-            f"with '{expected}:'; publish it as {'a library' if other == 'library' else 'an app'}"
+            f"this is {_KINDS[other]} model (it has '{other}:'), expected {_KINDS[expected]} "
+            f"model with '{expected}:'; publish it as {_KINDS[other]}"
         )
         raise ModelError([Problem(source.file, line, column, message)])

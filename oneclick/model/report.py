@@ -72,7 +72,9 @@ def file_path(path: DataPath, index_map: IndexMap) -> DataPath:
     raw: list[PathPart] = []
     for part in path:
         kept = index_map.get(tuple(raw)) if isinstance(part, int) else None
-        raw.append(kept[part] if kept is not None and part < len(kept) else part)
+        if isinstance(part, int) and kept is not None and part < len(kept):
+            part = kept[part]
+        raw.append(part)
     return tuple(raw)
 
 

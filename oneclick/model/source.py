@@ -157,6 +157,8 @@ class _NodeReader:
             self._report(node, "an alias refers to a value that contains it; write it out")
             return None
         self._open.add(id(node))
+        if node.tag.startswith("!") and node.tag != "!":
+            self._report(node, f"the tag {node.tag} is not supported; remove it")
         try:
             if isinstance(node, MappingNode):
                 return self._read_mapping(node, path)
@@ -199,8 +201,9 @@ class _NodeReader:
             return str(node.value)
         if node.tag in _PLAIN_TAGS:
             return self._constructor.construct_object(node)
-        self._report(node, f"the tag {node.tag} is not supported; write a plain value")
-        return None
+        if not node.tag.startswith("!"):
+            self._report(node, f"the tag {node.tag} is not supported; write a plain value")
+        return str(node.value)
 
     def _report(self, node: Node, message: str) -> None:
         line, column = _start(node)

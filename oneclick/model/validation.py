@@ -14,6 +14,7 @@ the file and which names were left out, so they do not report them as missing.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar, get_args, get_origin
 
@@ -102,9 +103,8 @@ def _phrase_errors(
             problems.append(source.problem(path, _missing_key(owner, str(error["loc"][-1]))))
         elif path not in seen:
             seen.add(path)
-            parent = _annotation_at(model, path[:-1]) if path else None
             value = _value_at(source.data, path)
-            problems.append(source.problem(path, _bad_value(error, parent, path, value)))
+            problems.append(source.problem(path, _bad_value(error, model, path, value)))
     return problems
 
 
@@ -126,14 +126,18 @@ def _missing_key(owner: Any, key: str) -> str:
     return f"missing key '{key}' in {where}; required keys: {names(required)}"
 
 
-def _bad_value(error: ErrorDetails, parent: Any, path: DataPath, value: Any) -> str:
+def _bad_value(error: ErrorDetails, model: type[BaseModel], path: DataPath, value: Any) -> str:
     kind, ctx = error["type"], error.get("ctx") or {}
+    parent = _annotation_at(model, path[:-1]) if path else None
     if path and isinstance(path[-1], int):
-        noun = _NOUNS.get(_list_item(parent), "item")
-        if kind in ("model_type", "dict_type"):
+        item = _list_item(parent)
+        if _is_model(item):
+            noun = _NOUNS.get(item, "item")
             return f"expected a mapping (key: value pairs) for each {noun}, found {describe(value)}"
-        return f"{noun}: {error['msg']}"
-    label = _label(parent, str(path[-1])) if path else "the model"
+        list_owner = _annotation_at(model, path[:-2]) if len(path) > 1 else None
+        label = f"an item of {_label(list_owner, str(path[-2]))}" if len(path) > 1 else "item"
+    else:
+        label = _label(parent, str(path[-1])) if path else "the model"
     if path and path[-1] == "default" and len(error["loc"]) > len(path):
         return f"{label}: expected a single value (text, a number or true/false), found " + (
             describe(value)
@@ -180,7 +184,21 @@ def _pattern_message(label: str, value: Any, pattern: str) -> str:
         return f"{label} '{value}' is not a semantic version: write MAJOR.MINOR.PATCH, e.g. 1.2.0"
     shown = pattern.removeprefix("^").removesuffix("$")
     hint = _PATTERN_HINTS.get(pattern)
-    return f"{label} '{value}' does not match {shown}" + (f": {hint}" if hint else "")
+    message = f"{label} '{value}' does not match {shown}" + (f": {hint}" if hint else "")
+    candidate = _conforming(pattern, str(value))
+    return message + (f" (did you mean '{candidate}'?)" if candidate else "")
+
+
+def _conforming(pattern: str, value: str) -> str | None:
+    """``value`` rewritten to match a name pattern, when a simple rewrite does."""
+    if pattern == t.PASCAL_NAME:
+        parts = re.split(r"[^A-Za-z0-9]+", value)
+        candidate = "".join(part[:1].upper() + part[1:] for part in parts)
+    elif pattern == t.APP_NAME:
+        candidate = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-")
+    else:
+        return None
+    return candidate if candidate != value and re.match(pattern, candidate) else None
 
 
 def _literal_choices(owner: Any, key: str) -> list[str]:

@@ -1,0 +1,330 @@
+"""The ``local`` stage runtime: each (stage, app) is one uvicorn process on this machine.
+
+``LocalRuntime(root).deploy(request)``, holding the (stage, app) lock:
+
+1. unpacks the image into ``root/images/<digest hex>`` (a cache shared by every stage);
+2. starts ``<this python> -m uvicorn --app-dir <unpacked>/app server.main:app --host
+   127.0.0.1 --port <free port>`` detached (setsid, its own process group), output to
+   ``root/logs/<stage>/<app>/<release>.log``; its environment is this process's without any
+   ``ONECLICK_*`` variable, plus the image config's ``Env`` (except ``PATH``), plus
+   ``request.env``;
+3. polls ``/readyz`` until it answers 200, the process exits, or ``ready_timeout`` passes;
+4. ready: records the instance (``oneclick.runtimes.state``) and only then stops the
+   previous instance; not ready: stops the new process, leaves the previous one running and
+   recorded, and raises ``DeployError`` with the reason and the end of the new process's
+   log, with every secret value scrubbed out.
+
+Request environment values are never written anywhere but the child's environment.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from oneclick.errors import BuildError, DeployError
+from oneclick.images import image_config, unpack_image
+from oneclick.runtimes.processes import (
+    exit_code,
+    free_port,
+    is_running,
+    start_detached,
+    stop_process,
+)
+from oneclick.runtimes.redact import redact
+from oneclick.runtimes.state import InstanceRecord, StateStore
+from oneclick.runtimes.types import (
+    DeployRequest,
+    DeployResult,
+    InstanceStatus,
+    ProgressCallback,
+)
+
+log = logging.getLogger(__name__)
+
+HOST = "127.0.0.1"
+LOG_TAIL_LINES = 20
+PORT_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """Why a new process did not become ready (``reason`` may hold the app's own words)."""
+
+    reason: str
+    port_taken: bool = False
+
+
+class LocalRuntime:
+    """Runs apps as local processes; everything it keeps lives under ``root``."""
+
+    def __init__(
+        self, root: Path, *, poll_interval: float = 0.2, stop_timeout: float = 10.0
+    ) -> None:
+        self.root = root.absolute()
+        self.poll_interval = poll_interval
+        self.stop_timeout = stop_timeout
+        self.state = StateStore(self.root)
+
+    def deploy(self, request: DeployRequest) -> DeployResult:
+        """Start ``request.release`` and make it the stage's instance once it is ready."""
+        progress = request.on_progress or _ignore
+        with self.state.locked(request.stage, request.app):
+            previous = self.state.read(request.stage, request.app)
+            progress(f"unpacking image {request.image_digest}")
+            app_dir, image_env = self._unpack(request)
+            env = _environment(image_env, request.env)
+            record = self._start_ready(request, app_dir, env, progress)
+            self.state.write(record)
+            progress(f"{request.app} {request.release} is ready at {record.url}")
+            self._retire(previous, record, progress)
+        log.info(
+            "deployed %s %s on %s at %s", request.app, request.release, request.stage, record.url
+        )
+        return DeployResult(
+            stage=record.stage,
+            app=record.app,
+            release=record.release,
+            digest=record.digest,
+            url=record.url,
+            pid=record.pid,
+            port=record.port,
+            started_at=record.started_at,
+            log=Path(record.log),
+            previous_release=previous.release if previous is not None else None,
+        )
+
+    def status(self, stage: str, app: str) -> InstanceStatus | None:
+        """The recorded instance of ``app`` on ``stage``, checked now; None if none."""
+        record = self.state.read(stage, app)
+        return None if record is None else self._check(record)
+
+    def instances(self) -> list[InstanceStatus]:
+        """Every recorded instance on every stage, checked now."""
+        return [self._check(record) for record in self.state.records()]
+
+    def stop(self, stage: str, app: str) -> bool:
+        """Stop the process of ``app`` on ``stage`` (its record stays); True if it ran."""
+        with self.state.locked(stage, app):
+            record = self.state.read(stage, app)
+            if record is None:
+                return False
+            stopped = stop_process(record.pid, record.app_dir, self.stop_timeout)
+        if stopped:
+            log.info("stopped %s %s on %s", app, record.release, stage)
+        return stopped
+
+    def stop_all(self) -> list[InstanceStatus]:
+        """Stop every recorded instance; returns those that were running, as they are now."""
+        stopped = []
+        for record in self.state.records():
+            if self.stop(record.stage, record.app):
+                stopped.append(self._check(record))
+        return stopped
+
+    def undeploy(self, stage: str, app: str) -> bool:
+        """Stop ``app`` on ``stage`` and forget it; True if there was a record."""
+        with self.state.locked(stage, app):
+            record = self.state.read(stage, app)
+            if record is not None:
+                stop_process(record.pid, record.app_dir, self.stop_timeout)
+            return self.state.delete(stage, app)
+
+    def _retire(
+        self,
+        previous: InstanceRecord | None,
+        current: InstanceRecord,
+        progress: ProgressCallback,
+    ) -> None:
+        """Stop the instance ``current`` replaces, if it still runs."""
+        if previous is None or previous.pid == current.pid:
+            return
+        progress(f"stopping previous release {previous.release} (process {previous.pid})")
+        if stop_process(previous.pid, previous.app_dir, self.stop_timeout):
+            log.info("stopped previous release %s of %s", previous.release, current.app)
+
+    def _unpack(self, request: DeployRequest) -> tuple[Path, list[str]]:
+        """The unpacked image's app directory and the image config's ``Env``."""
+        hex_digest = request.image_digest.removeprefix("sha256:")
+        try:
+            config = image_config(request.image_root, request.image_digest)
+            unpacked = unpack_image(
+                request.image_root, request.image_digest, self.root / "images" / hex_digest
+            )
+        except BuildError as exc:
+            raise DeployError(
+                f"cannot deploy {request.app} {request.release} to {request.stage}: "
+                f"the image cannot be unpacked: {exc}"
+            ) from exc
+        app_dir = unpacked / "app"
+        if not (app_dir / "server" / "main.py").is_file():
+            raise DeployError(
+                f"expected image {request.image_digest} to hold /app/server/main.py, found "
+                "none; build the image from a compiled app build"
+            )
+        return app_dir, [str(item) for item in config.get("config", {}).get("Env", [])]
+
+    def _start_ready(
+        self,
+        request: DeployRequest,
+        app_dir: Path,
+        env: dict[str, str],
+        progress: ProgressCallback,
+    ) -> InstanceRecord:
+        """Start the app and wait for it; a free port is retried if another took it."""
+        log_path = self.root / "logs" / request.stage / request.app / f"{request.release}.log"
+        failure = _Failure("it was not started")
+        offset = 0
+        for _attempt in range(PORT_ATTEMPTS):
+            port = free_port(HOST)
+            offset = _append_header(log_path, request, port)
+            try:
+                pid = start_detached(
+                    server_command(app_dir, port), env=env, cwd=app_dir, log_path=log_path
+                )
+            except OSError as exc:
+                raise DeployError(
+                    f"cannot start {request.app} {request.release} on {request.stage}: {exc}"
+                ) from exc
+            progress(f"started {request.app} {request.release} as process {pid} on port {port}")
+            url = f"http://{HOST}:{port}"
+            try:
+                outcome = self._wait_ready(pid, url, log_path, offset, request.ready_timeout)
+            except BaseException:
+                stop_process(pid, str(app_dir), self.stop_timeout)
+                raise
+            if outcome is None:
+                return _record(request, app_dir, pid, port, log_path)
+            stop_process(pid, str(app_dir), self.stop_timeout)
+            failure = outcome
+            if not failure.port_taken:
+                break
+            progress(f"port {port} was taken; trying another")
+        raise DeployError(_failure_message(request, failure, log_path, offset))
+
+    def _wait_ready(
+        self, pid: int, url: str, log_path: Path, offset: int, timeout: float
+    ) -> _Failure | None:
+        """Poll ``/readyz`` until 200 (None), the process exits, or ``timeout`` passes."""
+        deadline = time.monotonic() + timeout
+        last = "it did not answer"
+        with httpx.Client(trust_env=False) as client:
+            while True:
+                code = exit_code(pid)
+                if code is not None:
+                    taken = "address already in use" in _read_log(log_path, offset).lower()
+                    return _Failure(f"the process exited with code {code}", port_taken=taken)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return _Failure(f"it was not ready within {timeout:g} s; {last}")
+                try:
+                    response = client.get(f"{url}/readyz", timeout=min(2.0, remaining))
+                except httpx.HTTPError:
+                    last = "/readyz did not answer"
+                else:
+                    if response.status_code == 200:
+                        return None
+                    last = f"/readyz last answered {response.status_code} {response.text[:300]}"
+                time.sleep(min(self.poll_interval, max(0.0, deadline - time.monotonic())))
+
+    def _check(self, record: InstanceRecord) -> InstanceStatus:
+        alive = is_running(record.pid, record.app_dir)
+        return InstanceStatus(
+            stage=record.stage,
+            app=record.app,
+            release=record.release,
+            digest=record.digest,
+            url=record.url,
+            pid=record.pid,
+            port=record.port,
+            started_at=record.started_at,
+            alive=alive,
+            healthy=alive and _answers(f"{record.url}/healthz"),
+        )
+
+
+def server_command(app_dir: Path, port: int) -> list[str]:
+    """The command that serves the app in ``app_dir`` on ``127.0.0.1:<port>``."""
+    return [
+        *(sys.executable, "-m", "uvicorn", "--app-dir", str(app_dir), "server.main:app"),
+        *("--host", HOST, "--port", str(port)),
+    ]
+
+
+def _environment(image_env: list[str], request_env: dict[str, str]) -> dict[str, str]:
+    """This process's environment without ``ONECLICK_*``, the image's (but PATH), the request's."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("ONECLICK_")}
+    for item in image_env:
+        name, _, value = item.partition("=")
+        if name != "PATH":
+            env[name] = value
+    env.update(request_env)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def _record(
+    request: DeployRequest, app_dir: Path, pid: int, port: int, log_path: Path
+) -> InstanceRecord:
+    return InstanceRecord(
+        stage=request.stage,
+        app=request.app,
+        release=request.release,
+        digest=request.image_digest,
+        pid=pid,
+        port=port,
+        url=f"http://{HOST}:{port}",
+        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        app_dir=str(app_dir),
+        log=str(log_path),
+    )
+
+
+def _ignore(message: str) -> None:
+    return None
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1.0, trust_env=False).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _append_header(log_path: Path, request: DeployRequest, port: int) -> int:
+    """Mark where the new process's output starts in its log; returns that offset."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    with log_path.open("ab") as output:
+        output.write(
+            f"=== {now} oneclick: starting {request.app} {request.release} "
+            f"({request.image_digest}) on stage {request.stage}, port {port} ===\n".encode()
+        )
+        return output.tell()
+
+
+def _read_log(log_path: Path, offset: int) -> str:
+    try:
+        with log_path.open("rb") as handle:
+            handle.seek(offset)
+            return handle.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def _failure_message(request: DeployRequest, failure: _Failure, log_path: Path, offset: int) -> str:
+    lines = _read_log(log_path, offset).splitlines()[-LOG_TAIL_LINES:]
+    tail = "\n".join(f"  | {line}" for line in lines) or "  | (nothing)"
+    message = (
+        f"{request.app} {request.release} did not become ready on stage {request.stage}: "
+        f"{failure.reason}. It was stopped; the previous release, if any, keeps running. "
+        f"Last lines of {log_path}:\n{tail}"
+    )
+    return redact(message, request.env)
