@@ -8,6 +8,8 @@ either leaves the previous release serving. Every attempt is recorded in the cat
 
 from __future__ import annotations
 
+from typing import Any
+
 from prefect import get_run_logger
 from prefect.context import get_run_context
 from prefect.futures import PrefectFuture
@@ -39,7 +41,7 @@ def _phase(exc: BaseException) -> Phase:
     return Phase.ERRORED
 
 
-def _outcome(future: PrefectFuture[object]) -> BaseException | None:
+def _outcome(future: PrefectFuture[Any]) -> BaseException | None:
     future.wait()
     try:
         future.result()

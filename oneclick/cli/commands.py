@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import click
 
 from oneclick.cli.main import DEFAULT_PORT, Context, cli, pass_context, run_flow
 from oneclick.releases import Catalog
+
+if TYPE_CHECKING:
+    from flows.stages import StageName
 
 
 @cli.group()
@@ -25,7 +29,9 @@ def publish_app_command(context: Context, path: Path, stage: str, revision: str 
     from flows.publish_app import publish_app
 
     result = run_flow(
-        context, lambda: publish_app(str(path.resolve()), stage, revision), stages=(stage,)
+        context,
+        lambda: publish_app(str(path.resolve()), cast(StageName, stage), revision),
+        stages=(stage,),
     )
     click.secho(f"{result.app} {result.version} runs on {result.stage}: {result.url}", fg="green")
 
@@ -48,13 +54,15 @@ def publish_library_command(context: Context, path: Path) -> None:
 @click.option("--to", "to_stage", default="qa", show_default=True)
 @click.option("--version", default=None, help="A release version (or unique prefix).")
 @pass_context
-def promote(context: Context, app: str, from_stage: str, to_stage: str, version: str | None) -> None:
+def promote(
+    context: Context, app: str, from_stage: str, to_stage: str, version: str | None
+) -> None:
     """Deploy the release FROM runs (the same image) to TO, with TO's configuration."""
     from flows.promote_app import promote_app
 
     result = run_flow(
         context,
-        lambda: promote_app(app, from_stage, to_stage, version),
+        lambda: promote_app(app, cast(StageName, from_stage), cast(StageName, to_stage), version),
         stages=(from_stage, to_stage),
     )
     click.secho(f"{result.app} {result.version} runs on {result.stage}: {result.url}", fg="green")
@@ -76,13 +84,22 @@ def status(context: Context, app: str | None) -> None:
     table = [header]
     for row in rows:
         instance = runtime.status(row.stage, row.app)
-        health = "down" if instance is None or not instance.alive else (
-            "healthy" if instance.healthy else "unhealthy"
+        health = (
+            "down"
+            if instance is None or not instance.alive
+            else ("healthy" if instance.healthy else "unhealthy")
         )
-        table.append((
-            row.app, row.stage, row.version, row.image_digest[7:19],
-            row.schema_fingerprint[7:19], row.url or "-", health,
-        ))
+        table.append(
+            (
+                row.app,
+                row.stage,
+                row.version,
+                row.image_digest[7:19],
+                row.schema_fingerprint[7:19],
+                row.url or "-",
+                health,
+            )
+        )
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
     for line in table:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)))
@@ -102,8 +119,9 @@ def stages(context: Context) -> None:
         config = block.to_config(name, context.home)
         database = "embedded SQLite" if block.database_url is None else "configured URL"
         approval = ", requires approval" if config.requires_approval else ""
-        click.echo(f"{config.order}  {name:<12} runtime={config.runtime}  database={database}"
-                   f"{approval}")
+        click.echo(
+            f"{config.order}  {name:<12} runtime={config.runtime}  database={database}{approval}"
+        )
 
 
 @cli.command()
@@ -126,7 +144,9 @@ def down(context: Context) -> None:
 
     stopped = LocalRuntime(context.home.runtime).stop_all()
     click.echo(f"stopped {len(stopped)} app instance(s)")
-    click.echo("stopped the Prefect server" if stop_server(context.home) else "no server was running")
+    click.echo(
+        "stopped the Prefect server" if stop_server(context.home) else "no server was running"
+    )
 
 
 @cli.command()

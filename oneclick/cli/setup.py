@@ -13,10 +13,11 @@ from oneclick.cli.main import Context
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
-DEFAULT_STAGES = {
-    "development": {"order": 1, "ApprovalLimit": "5000", "CurrencySymbol": "€"},
-    "qa": {"order": 2, "ApprovalLimit": "1000", "CurrencySymbol": "€"},
-    "production": {"order": 3, "ApprovalLimit": "500", "CurrencySymbol": "€"},
+# stage → (order, the example app's settings there)
+DEFAULT_STAGES: dict[str, tuple[int, dict[str, str]]] = {
+    "development": (1, {"ApprovalLimit": "5000", "CurrencySymbol": "€"}),
+    "qa": (2, {"ApprovalLimit": "1000", "CurrencySymbol": "€"}),
+    "production": (3, {"ApprovalLimit": "500", "CurrencySymbol": "€"}),
 }
 
 
@@ -40,12 +41,11 @@ def ensure_stages(context: Context) -> list[str]:
 
     existing = set(stage_names())
     created = []
-    for name, values in DEFAULT_STAGES.items():
+    for name, (order, settings) in DEFAULT_STAGES.items():
         if name in existing:
             continue
-        settings = {k: str(v) for k, v in values.items() if k != "order"}
         Stage(
-            order=int(values["order"]),
+            order=order,
             settings={"expenses": settings},
             secrets={"expenses": {"PaymentsApiKey": secrets.token_urlsafe(24)}},
             requires_approval=False,
@@ -70,12 +70,15 @@ def run_demo(context: Context, port: int) -> None:
     dev = publish_app(str(EXAMPLES / "expenses"), "development")
     click.secho(f"published {dev.app} {dev.version} to development", fg="green")
     qa = promote_app("expenses", "development", "qa")
-    click.secho(f"promoted {qa.app} {qa.version} to qa (same image {qa.image_digest[:19]})",
-                fg="green")
+    click.secho(
+        f"promoted {qa.app} {qa.version} to qa (same image {qa.image_digest[:19]})", fg="green"
+    )
     ui = api_url.removesuffix("/api")
     click.echo("")
     click.echo(f"development  {dev.url}")
     click.echo(f"qa           {qa.url}")
     click.echo(f"Prefect UI   {ui}")
-    click.echo(f"done in {time.perf_counter() - started:.0f}s. "
-               "`oneclick status` shows what runs where; `oneclick down` stops everything.")
+    click.echo(
+        f"done in {time.perf_counter() - started:.0f}s. "
+        "`oneclick status` shows what runs where; `oneclick down` stops everything."
+    )

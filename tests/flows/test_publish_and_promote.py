@@ -106,7 +106,7 @@ def test_a_release_that_never_gets_ready_leaves_the_previous_one_serving(
     )
     broken.save("production", overwrite=True)
     try:
-        with pytest.raises(DeployError, match="never became ready|exited"):
+        with pytest.raises(DeployError, match=r"never became ready|exited"):
             publish_app(str(EXAMPLES / "expenses"), "production")
     finally:
         block.save("production", overwrite=True)
