@@ -20,6 +20,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support import EXAMPLES, SECRET
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -91,3 +93,29 @@ def oneclick_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"
     monkeypatch.setenv("ONECLICK_HOME", str(home))
     return home
+
+
+@pytest.fixture(scope="session")
+def stages(prefect_server: str) -> list[str]:
+    from blocks import Stage
+
+    limits = {"development": "5000", "qa": "1000", "production": "500"}
+    for order, (name, limit) in enumerate(limits.items(), start=1):
+        Stage(
+            order=order,
+            settings={"expenses": {"ApprovalLimit": limit, "CurrencySymbol": "€"}},
+            secrets={"expenses": {"PaymentsApiKey": f"{SECRET}-{name}"}},
+        ).save(name, overwrite=True)
+    return list(limits)
+
+
+@pytest.fixture
+def published_libraries(stages: list[str], oneclick_home: Path) -> Iterator[Path]:
+    """A fresh home holding the example libraries; stops every app the test started."""
+    from flows.publish_library import publish_library
+    from oneclick.runtimes import LocalRuntime
+
+    for library in ("money-formats", "finance-common"):
+        publish_library(str(EXAMPLES / library))
+    yield oneclick_home
+    LocalRuntime(oneclick_home / "runtime").stop_all()

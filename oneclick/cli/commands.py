@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
@@ -26,13 +26,13 @@ def publish() -> None:
 @pass_context
 def publish_app_command(context: Context, path: Path, stage: str, revision: str | None) -> None:
     """Compile the app at PATH, build its image and deploy it to STAGE."""
-    from flows.publish_app import publish_app
 
-    result = run_flow(
-        context,
-        lambda: publish_app(str(path.resolve()), cast(StageName, stage), revision),
-        stages=(stage,),
-    )
+    def start() -> Any:
+        from flows.publish_app import publish_app
+
+        return publish_app(str(path.resolve()), cast("StageName", stage), revision)
+
+    result = run_flow(context, start, stages=(stage,))
     click.secho(f"{result.app} {result.version} runs on {result.stage}: {result.url}", fg="green")
 
 
@@ -41,9 +41,13 @@ def publish_app_command(context: Context, path: Path, stage: str, revision: str 
 @pass_context
 def publish_library_command(context: Context, path: Path) -> None:
     """Compile the library at PATH and store its build."""
-    from flows.publish_library import publish_library
 
-    result = run_flow(context, lambda: publish_library(str(path.resolve())))
+    def start() -> Any:
+        from flows.publish_library import publish_library
+
+        return publish_library(str(path.resolve()))
+
+    result = run_flow(context, start)
     state = "stored" if result.created else "already stored (unchanged)"
     click.secho(f"{result.name} {result.version} {state}: {result.digest}", fg="green")
 
@@ -58,13 +62,13 @@ def promote(
     context: Context, app: str, from_stage: str, to_stage: str, version: str | None
 ) -> None:
     """Deploy the release FROM runs (the same image) to TO, with TO's configuration."""
-    from flows.promote_app import promote_app
 
-    result = run_flow(
-        context,
-        lambda: promote_app(app, cast(StageName, from_stage), cast(StageName, to_stage), version),
-        stages=(from_stage, to_stage),
-    )
+    def start() -> Any:
+        from flows.promote_app import promote_app
+
+        return promote_app(app, cast("StageName", from_stage), cast("StageName", to_stage), version)
+
+    result = run_flow(context, start, stages=(from_stage, to_stage))
     click.secho(f"{result.app} {result.version} runs on {result.stage}: {result.url}", fg="green")
 
 
@@ -109,10 +113,10 @@ def status(context: Context, app: str | None) -> None:
 @pass_context
 def stages(context: Context) -> None:
     """The stage blocks and what they point at."""
+    context.connect()
     from blocks import Stage
     from flows.stages import stage_names
 
-    context.connect()
     for name in stage_names():
         block = Stage.load(name)
         assert isinstance(block, Stage)

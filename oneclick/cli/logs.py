@@ -25,7 +25,7 @@ def quiet_tracebacks(debug: bool) -> None:
     from prefect.logging.configuration import setup_logging
 
     setup_logging()
-    for name in ("prefect", "prefect.flow_runs", "prefect.task_runs"):
+    for name in ("", "prefect", "prefect.flow_runs", "prefect.task_runs"):
         for handler in logging.getLogger(name).handlers:
             if type(handler).__name__ == "PrefectConsoleHandler" and handler.formatter:
                 handler.setFormatter(_NoTraceback(handler.formatter))

@@ -85,6 +85,15 @@ def main() -> None:
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as exc:
+        if debug:
+            raise
+        click.secho(
+            f"error: unexpected {type(exc).__name__}: {exc} (--debug shows the traceback)",
+            fg="red",
+            err=True,
+        )
+        sys.exit(1)
 
 
 from oneclick.cli import commands  # noqa: E402,F401  (registers the subcommands)

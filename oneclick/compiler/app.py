@@ -32,6 +32,7 @@ CLIENT_KEYS = ("app", "title", "version", "entities", "screens", "settings", "li
 
 def compile_app(model: AppModel, libraries: Sequence[LibraryBuild], out: Path) -> CompileResult:
     """Write the build of ``model`` into ``out``; ``libraries`` is the transitive closure."""
+    log.info("compiling app %s %s", model.app, model.version)
     check_libraries(model, libraries)
     tables = describe_tables(model)
     spec = describe_app(model, libraries)
@@ -57,7 +58,6 @@ def compile_app(model: AppModel, libraries: Sequence[LibraryBuild], out: Path) -
         "entities": [e.name for e in model.entities],
         "screens": [s.name for s in model.screens],
     }
-    log.info("compiling app %s %s", model.app, model.version)
     return write_build(out, files, manifest)
 
 

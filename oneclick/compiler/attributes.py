@@ -10,7 +10,7 @@ server spec and the client model are all derived from this one description.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -65,7 +65,7 @@ def describe_attribute(model: AppModel, entity: Entity, attribute: Attribute) ->
     )
     if attribute.default is None:
         return info
-    return AttributeInfo(**{**info.__dict__, "default": typed_value(kind, attribute.default, where)})
+    return replace(info, default=typed_value(kind, attribute.default, where))
 
 
 def _kind(model: AppModel, attribute: Attribute, where: str) -> tuple[str, dict[str, Any]]:

@@ -33,7 +33,7 @@ class CompileResult(BaseModel):
 
 
 def write_build(out: Path, files: Mapping[str, bytes], manifest: dict[str, Any]) -> CompileResult:
-    """Write ``files`` (relative posix path → bytes) and the manifest (plus ``digest``) to ``out``."""
+    """Write ``files`` (relative posix path → bytes), then the manifest with ``digest``."""
     _check_target(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))

@@ -112,6 +112,7 @@ def _describe_table(model: AppModel, entity: Entity) -> TableSpec:
 
 
 def _column(info: AttributeInfo) -> ColumnSpec:
+    args: tuple[int, ...]
     if info.length is not None:
         type_name, args = "String", (info.length,)
     elif info.kind == "decimal":

@@ -67,5 +67,6 @@ def render_spec_module(app: str, spec: dict[str, Any]) -> str:
     """``server/spec.py``: ``SPEC``, the app description the generic runtime works from."""
     return (
         _HEADER.format(what="The entities, screens, settings and libraries", app=app)
-        + f"SPEC = {python_literal(spec)}\n"
+        + "from typing import Any\n\n"
+        + f"SPEC: dict[str, Any] = {python_literal(spec)}\n"
     )

@@ -9,7 +9,9 @@ server.main:app`` on a free port of 127.0.0.1, against a SQLite file whose table
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -17,10 +19,13 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import httpx
+import pytest
 import yaml
 from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine
 
@@ -71,7 +76,7 @@ def compile_example_libraries(libs_dir: Path) -> list[LibraryBuild]:
 def build_root(
     root: Path, model: AppModel, libraries: Sequence[tuple[LibraryModel, Path]] | None = None
 ) -> Path:
-    """An image-like root: ``root/app`` and ``root/libs/<name>``; the example libraries by default."""
+    """An image-like root: ``root/app``, ``root/libs/<name>`` (default: the example libraries)."""
     if libraries is None:
         builds = compile_example_libraries(root / "libs")
     else:
@@ -234,3 +239,122 @@ def all_types_app() -> AppModel:
 def money_formats() -> tuple[LibraryModel, Path]:
     source = EXAMPLES / "money-formats"
     return library_model(source / "library.yaml"), source
+
+
+NODE = shutil.which("node")
+_NODE_PROGRAM = r"""
+const vm = require("vm");
+const fs = require("fs");
+const window = {};
+const context = vm.createContext({ window: window });
+for (const file of process.argv.slice(1)) {
+  vm.runInContext(fs.readFileSync(file, "utf8"), context, { filename: file });
+}
+const libs = window.OneclickLibs || {};
+const frozen = {};
+for (const name of Object.keys(libs)) {
+  frozen[name] = Object.isFrozen(libs[name]) && Object.values(libs[name]).every(Object.isFrozen);
+}
+process.stdout.write(JSON.stringify({ libs: libs, frozen: frozen, model: window.OneclickModel }));
+"""
+
+
+def run_scripts(*scripts: Path) -> dict[str, Any]:
+    """Run browser scripts in node with a bare ``window``; what they left on it, as JSON."""
+    assert NODE is not None
+    done = subprocess.run(
+        [NODE, "-e", _NODE_PROGRAM, *map(str, scripts)],
+        capture_output=True,
+        check=True,
+        text=True,
+        timeout=30,
+    )
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+needs_node = pytest.mark.skipif(NODE is None, reason="node is not installed")
+
+
+HOSTILE_TEXT = 'Tom\'s "best" </script><script>alert(1)</script> \\ & \u2028 <b>x</b>'
+HOSTILE_SCREEN_TITLE = '</title><script>alert("t")</script>'
+HOSTILE_FORM_TITLE = '"onmouseover="alert(1)\' `x` ${y}'
+HOSTILE_DEFAULT = "'''\"\"\"; import os \\n </script> \\"
+HOSTILE_LIBRARY = f"""
+library: odd-labels
+version: 1.0.0
+title: {json.dumps(HOSTILE_TEXT)}
+static_entities:
+  - name: Kind
+    records:
+      - {{key: None, label: {json.dumps(HOSTILE_TEXT)}}}
+      - {{key: class, label: "class"}}
+"""
+HOSTILE_APP = f"""
+app: odd-app
+title: {json.dumps(HOSTILE_TEXT)}
+libraries:
+  - {{name: odd-labels, version: 1.0.0}}
+entities:
+  - name: Note
+    attributes:
+      - {{name: Text, type: text, length: 200, default: {json.dumps(HOSTILE_DEFAULT)}}}
+      - {{name: Kind, type: odd-labels.Kind}}
+screens:
+  - {{name: Notes, kind: list, entity: Note, title: {json.dumps(HOSTILE_SCREEN_TITLE)}}}
+  - {{name: EditNote, kind: form, entity: Note, title: {json.dumps(HOSTILE_FORM_TITLE)}}}
+settings:
+  - {{name: Greeting, type: text, default: {json.dumps(HOSTILE_DEFAULT)}}}
+secrets:
+  - {{name: Key}}
+"""
+
+
+def build_hostile_root(root: Path) -> tuple[AppModel, Path]:
+    """The hostile app and library, compiled into an image-like root."""
+    source = root / "odd-source"
+    source.mkdir(parents=True)
+    model = app_model(HOSTILE_APP)
+    build_root(root, model, [(library_model(HOSTILE_LIBRARY), source)])
+    return model, root
+
+
+class Page(HTMLParser):
+    """What a test needs from an HTML page: texts by element, links, scripts, attributes."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.texts: dict[str, list[str]] = {}
+        self.scripts: list[str] = []
+        self.stylesheets: list[str] = []
+        self.links: list[tuple[str, str]] = []
+        self.current: list[str] = []
+        self.attributes: dict[str, dict[str, str | None]] = {}
+        self._open: list[str] = []
+        self._href: str | None = None
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        self.attributes.setdefault(tag, found)
+        if tag == "script" and found.get("src"):
+            self.scripts.append(str(found["src"]))
+        if tag == "link" and found.get("rel") == "stylesheet":
+            self.stylesheets.append(str(found["href"]))
+        if tag == "a":
+            self._href = str(found.get("href"))
+            if found.get("aria-current") == "page":
+                self.current.append(self._href)
+        if tag not in ("meta", "link"):
+            self._open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._open and self._open[-1] == tag:
+            self._open.pop()
+
+    def handle_data(self, data: str) -> None:
+        if not self._open:
+            return
+        self.texts.setdefault(self._open[-1], []).append(data)
+        if self._open[-1] == "a" and self._href is not None:
+            self.links.append((self._href, data))

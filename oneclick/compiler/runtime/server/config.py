@@ -6,7 +6,8 @@
   library's ``enums.py`` is loaded by file path and its enumerations give the valid keys
   (and ``LABELS`` the labels) of its static entities.
 - ``ONECLICK_SETTING_<Name>`` holds each setting as a string, typed through the spec; when
-  absent the model's default applies. A value that does not parse is logged and left unset.
+  absent the model's default applies. A value that does not parse, or a setting with neither
+  value nor default, is a problem: logged, left unset, and reported by ``/readyz``.
 - ``ONECLICK_SECRET_<Name>`` holds each secret. Secrets are kept in a ``Secrets`` object
   that never shows its values in ``repr``, logs or responses.
 """
@@ -35,7 +36,8 @@ SECRET_PREFIX = "ONECLICK_SECRET_"
 
 def read_manifest() -> dict[str, Any]:
     with open(APP_DIR / "manifest.json", encoding="utf-8") as file:
-        return json.load(file)
+        manifest: dict[str, Any] = json.load(file)
+    return manifest
 
 
 def load_library(name: str) -> ModuleType:
@@ -83,9 +85,10 @@ def read_settings(
         try:
             values[name] = parse_setting(setting["type"], raw)
         except ValueError:
+            article = "an" if setting["type"][0] in "aeiou" else "a"
             problems.append(
-                f"setting {name}: expected a {setting['type']} in {SETTING_PREFIX}{name}, "
-                f"found {raw[:40]!r}"
+                f"setting {name}: expected {article} {setting['type']} in "
+                f"{SETTING_PREFIX}{name}, found {raw[:40]!r}"
             )
     for problem in problems:
         log.warning("%s", problem)

@@ -2,8 +2,9 @@
 
 Routes:
 - ``GET /healthz``: 200 whenever the process is up.
-- ``GET /readyz``: 200 only if the database answers and its ``oneclick_schema`` row holds
-  the manifest's ``schema_fingerprint``; else 503 with a JSON ``reason``.
+- ``GET /readyz``: 200 only if every setting has a valid value, the database answers and
+  its ``oneclick_schema`` row holds the manifest's ``schema_fingerprint``; else 503 with a
+  JSON ``reason``.
 - ``GET /api/_meta``: the app's spec for the client: entities, screens, setting values
   (secrets never), and the static entities' records.
 - ``GET|POST /api/<entity>`` (``?limit=1..500&offset=0..``) and
@@ -62,14 +63,17 @@ class Api:
         self.store = store
         self.statics = statics
         self.manifest = config.read_manifest()
-        self.settings, _ = config.read_settings(SPEC, os.environ)
-        self.by_path = {e["path"]: e for e in SPEC["entities"]}
+        self.settings, self.setting_problems = config.read_settings(SPEC, os.environ)
+        self.by_path: dict[str, dict[str, Any]] = {e["path"]: e for e in SPEC["entities"]}
 
     async def healthz(self, request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
     async def readyz(self, request: Request) -> Response:
         expected = self.manifest["schema_fingerprint"]
+        if self.setting_problems:
+            reason = "; ".join(self.setting_problems)
+            return JSONResponse({"ready": False, "reason": reason}, status_code=503)
         try:
             found = await run_in_threadpool(self.store.fingerprint)
         except Unavailable as exc:
@@ -131,7 +135,7 @@ class Api:
     async def item(self, request: Request) -> Response:
         entity = self._entity(request)
         raw_id = request.path_params["id"]
-        if not raw_id.isdigit() or len(raw_id) > 10:
+        if not (raw_id.isascii() and raw_id.isdigit()) or len(raw_id) > 10:
             return error(404, f"no {entity['name']} with Id {raw_id[:20]}")
         record_id = int(raw_id)
         if request.method in ("PUT", "PATCH"):
@@ -148,9 +152,12 @@ class Api:
         payload = await _json_body(request)
         if isinstance(payload, Response):
             return payload
-        if isinstance(payload, dict) and "Id" in payload:
-            if record_id is None or payload["Id"] != record_id:
-                raise Invalid("Id", "is assigned by the server and cannot change; leave it out")
+        if (
+            isinstance(payload, dict)
+            and "Id" in payload
+            and (record_id is None or payload["Id"] != record_id)
+        ):
+            raise Invalid("Id", "is assigned by the server and cannot change; leave it out")
         partial = request.method == "PATCH"
         values = read_record(
             entity, payload, self.statics, creating=record_id is None, partial=partial
@@ -180,7 +187,7 @@ def _bounded(request: Request, name: str, default: int, low: int) -> int | Respo
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or len(raw) > 9 or int(raw) < low:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9 or int(raw) < low:
         return error(400, f"{name}: expected a whole number of at least {low}, found {raw[:20]!r}")
     return int(raw)
 
@@ -250,6 +257,8 @@ class SecurityHeaders:
 
 def create_app() -> Starlette:
     """The ASGI app: reads the manifest, libraries, settings and secrets once, at start."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
     statics = config.load_static_entities(SPEC)
     store = Store(os.environ.get(config.DATABASE_URL_VARIABLE), SPEC["entities"])
     api = Api(store, statics)

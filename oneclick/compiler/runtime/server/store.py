@@ -78,12 +78,11 @@ class Store:
         with self._engine().connect() as connection:
             if not inspect(connection).has_table(SCHEMA_TABLE):
                 return None
-            query = (
+            value = connection.execute(
                 select(column("fingerprint"))
                 .select_from(table(SCHEMA_TABLE))
                 .where(column("id") == 1)
-            )
-            value = connection.execute(query).scalar_one_or_none()
+            ).scalar_one_or_none()
             return None if value is None else str(value)
 
     def _record(self, entity: str, row: Any) -> dict[str, Any]:
@@ -122,6 +121,7 @@ class Store:
             self._check_references(connection, entity, values)
             insert = TABLES[entity].insert().values(self._columns(entity, values))
             result = connection.execute(insert)
+            assert result.inserted_primary_key is not None
             record_id = result.inserted_primary_key[0]
             return self._get(connection, entity, record_id)
 

@@ -60,8 +60,7 @@ def read_record(
         if key != "Id" and key not in attributes:
             raise Invalid(
                 str(key)[:60],
-                f"{entity['name']} has no such attribute; expected one of "
-                + ", ".join(attributes),
+                f"{entity['name']} has no such attribute; expected one of " + ", ".join(attributes),
             )
     values: dict[str, Any] = {}
     for name, attribute in attributes.items():
@@ -129,7 +128,7 @@ def _whole(attribute: dict[str, Any], raw: Any) -> int:
         raise Invalid(
             attribute["name"], f"expected a whole number from {low} to {high}, found {raw}"
         )
-    return raw
+    return int(raw)
 
 
 def _decimal(attribute: dict[str, Any], raw: Any) -> Decimal:

@@ -1,0 +1,248 @@
+"""The compiled example app's web client, served for real: pages, scripts, styles, assets.
+
+The browser checks at the end run only where Chromium is installed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from chromium_support import Browser, chromium, needs_chromium
+from compiler_support import (
+    Page,
+    RunningApp,
+    build_root,
+    create_database,
+    example_app,
+    run_app,
+)
+
+from oneclick.compiler import schema_fingerprint
+
+SCREENS = {
+    "Expenses": ("expenses.html", "Expenses"),
+    "EditExpense": ("edit-expense.html", "Edit expense"),
+    "Employees": ("employees.html", "Employees"),
+    "EditEmployee": ("edit-employee.html", "Edit employee"),
+}
+STYLESHEETS = ["/static/style.css", "/libs/finance-common/styles.css"]
+SCRIPTS = [
+    "/libs/finance-common/enums.js",
+    "/libs/money-formats/enums.js",
+    "/static/model.js",
+    "/static/app.js",
+]
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    model = example_app()
+    root = build_root(tmp_path_factory.mktemp("image"), model)
+    url = f"sqlite:///{root / 'stage.db'}"
+    create_database(url, model, schema_fingerprint(model))
+    with run_app(root, {"ONECLICK_DATABASE_URL": url}) as running:
+        yield running
+
+
+@pytest.fixture
+def client(app: RunningApp) -> httpx.Client:
+    return app.client
+
+
+def html(client: httpx.Client, path: str) -> Page:
+    response = client.get(path)
+    assert response.status_code == 200, path
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert "default-src 'self'" in response.headers["content-security-policy"]
+    return Page(response.text)
+
+
+def test_index_links_every_screen(client: httpx.Client) -> None:
+    index = html(client, "/")
+    assert index.texts["title"] == ["Expense Tracker"]
+    assert index.texts["h1"] == ["Expense Tracker"]
+    assert index.links[0] == ("/", "Expense Tracker")
+    expected = [(f"/static/screens/{page}", title) for page, title in SCREENS.values()]
+    assert index.links[1:5] == expected  # the navigation bar
+    assert index.links[5:] == expected  # the list on the page
+    assert client.get("/static/index.html").text == client.get("/").text
+
+
+@pytest.mark.parametrize("screen", sorted(SCREENS))
+def test_each_screen_page(client: httpx.Client, screen: str) -> None:
+    page_name, title = SCREENS[screen]
+    page = html(client, f"/static/screens/{page_name}")
+    assert page.attributes["body"] == {"data-screen": screen}
+    assert page.texts["title"] == [f"{title} · Expense Tracker"]
+    assert page.texts["h1"] == [title]
+    assert page.stylesheets == STYLESHEETS
+    assert page.scripts == SCRIPTS
+    assert [text for _, text in page.links[1:5]] == [t for _, t in SCREENS.values()]
+    assert page.attributes["div"]["id"] == "screen"
+    assert page.current == [f"/static/screens/{page_name}"]
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type", "contains"),
+    [
+        ("/static/app.js", "text/javascript", "function renderForm"),
+        ("/static/model.js", "text/javascript", "window.OneclickModel = {"),
+        ("/static/style.css", "text/css", "--accent"),
+        ("/libs/finance-common/enums.js", "text/javascript", '"Meals and entertainment"'),
+        ("/libs/money-formats/enums.js", "text/javascript", '"Pound sterling"'),
+        ("/libs/finance-common/styles.css", "text/css", "--accent: #1f6f5c"),
+    ],
+)
+def test_assets(client: httpx.Client, path: str, content_type: str, contains: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.headers["content-type"].split(";")[0] in (
+        content_type,
+        content_type.replace("text/", "application/"),
+    )
+    assert contains in response.text
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/libs/money-formats/styles.css",
+        "/libs/finance-common/enums.py",
+        "/libs/finance-common/manifest.json",
+        "/libs/unknown/enums.js",
+        "/static/nothing.js",
+        "/static/%2e%2e/manifest.json",
+        "/static/%2e%2e/server/spec.py",
+        "/manifest.json",
+    ],
+)
+def test_only_client_files_are_served(client: httpx.Client, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 404, path
+    assert "error" in response.json()
+
+
+def test_model_script_matches_the_server_spec(client: httpx.Client) -> None:
+    script = client.get("/static/model.js").text
+    literal = script.split("window.OneclickModel = ", 1)[1].rstrip().removesuffix(";")
+    model = json.loads(literal)
+    meta = client.get("/api/_meta").json()
+    for key in ("app", "title", "version", "entities", "screens", "libraries"):
+        assert model[key] == meta[key], key
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+    with chromium(tmp_path_factory.mktemp("profile")) as opened:
+        yield opened
+
+
+@needs_chromium
+def test_browser_list_screen_shows_labels(
+    app: RunningApp, client: httpx.Client, browser: Browser
+) -> None:
+    owner = client.post("/api/employee", json={"Name": "Ann Lee"}).json()
+    body = {"Title": "Dinner", "Amount": "40", "Category": "Meals", "Owner": owner["Id"]}
+    expense = client.post("/api/expense", json=body).json()
+    browser.open(f"{app.url}/static/screens/expenses.html")
+    row = browser.wait_for(
+        f"[...document.querySelectorAll('tr[data-id=\"{expense['Id']}\"] td')]"
+        ".map(td => td.textContent).join('|').includes('Ann Lee') && "
+        f"[...document.querySelectorAll('tr[data-id=\"{expense['Id']}\"] td')]"
+        ".map(td => td.textContent)"
+    )
+    assert row[:7] == ["Dinner", "40.00", "", "No", "Meals and entertainment", "Ann Lee", ""]
+    links = browser.evaluate("[...document.querySelectorAll('.toolbar a')].map(a => a.href)")
+    assert links == [f"{app.url}/static/screens/edit-expense.html"]
+
+
+@needs_chromium
+def test_browser_form_creates_edits_and_reports_errors(
+    app: RunningApp, client: httpx.Client, browser: Browser
+) -> None:
+    owner = client.post("/api/employee", json={"Name": "Bo Form"}).json()
+    form_url = f"{app.url}/static/screens/edit-expense.html"
+    browser.open(form_url)
+    kinds = browser.evaluate(
+        "[...document.querySelectorAll('#screen [name]')].map(i => i.name + ':' + i.type)"
+    )
+    assert kinds == [
+        "Title:text",
+        "Amount:text",
+        "SpentOn:date",
+        "Approved:checkbox",
+        "Category:select-one",
+        "Owner:select-one",
+        "Notes:textarea",
+    ]
+
+    def submit(title: str, amount: str) -> None:
+        browser.evaluate(
+            "(() => { const f = document.querySelector('form');"
+            f"f.Title.value = {json.dumps(title)}; f.Amount.value = {json.dumps(amount)};"
+            "f.SpentOn.value = '2024-06-01'; f.Approved.checked = true;"
+            f"f.Category.value = 'Training'; f.Owner.value = '{owner['Id']}';"
+            "f.requestSubmit(); return true; })()"
+        )
+
+    submit("", "1.234")
+    error = browser.wait_for(
+        "!document.querySelector('p.error').hidden && document.querySelector('p.error').textContent"
+    )
+    assert error == "Title: is mandatory; expected a value"
+    assert browser.evaluate("document.querySelector('[name=Title]').className") == "invalid"
+
+    submit("Books", "1.234")
+    browser.wait_for("document.querySelector('p.error').textContent.startsWith('Amount:')")
+
+    submit("Books", "19.90")
+    browser.wait_for(f"location.href === '{app.url}/static/screens/expenses.html'")
+    created = [
+        e
+        for e in client.get("/api/expense", params={"limit": 500}).json()["items"]
+        if e["Title"] == "Books"
+    ]
+    assert created == [
+        {
+            "Id": created[0]["Id"],
+            "Title": "Books",
+            "Amount": "19.90",
+            "SpentOn": "2024-06-01",
+            "Approved": True,
+            "Category": "Training",
+            "Owner": owner["Id"],
+            "Notes": None,
+        }
+    ]
+
+    browser.open(f"{form_url}?id={created[0]['Id']}")
+    values = browser.evaluate(
+        "[...document.querySelectorAll('#screen [name]')]"
+        ".map(i => i.type === 'checkbox' ? i.checked : i.value)"
+    )
+    assert values == ["Books", "19.90", "2024-06-01", True, "Training", str(owner["Id"]), ""]
+
+
+@needs_chromium
+def test_browser_delete_asks_and_reports_conflicts(
+    app: RunningApp, client: httpx.Client, browser: Browser
+) -> None:
+    owner = client.post("/api/employee", json={"Name": "Cy Delete"}).json()
+    client.post("/api/expense", json={"Title": "keeps Cy", "Owner": owner["Id"]})
+    browser.open(f"{app.url}/static/screens/employees.html?offset=0")
+    browser.evaluate("window.confirm = () => true; true")
+    browser.evaluate(f"document.querySelector('tr[data-id=\"{owner['Id']}\"] .delete').click()")
+    error = browser.wait_for(
+        "!document.querySelector('p.error').hidden && document.querySelector('p.error').textContent"
+    )
+    assert error.startswith(f"Employee {owner['Id']} is still referred to by 1 Expense record")
+    spare = client.post("/api/employee", json={"Name": "Spare"}).json()
+    browser.open(f"{app.url}/static/screens/employees.html")
+    browser.evaluate("window.confirm = () => true; true")
+    browser.evaluate(f"document.querySelector('tr[data-id=\"{spare['Id']}\"] .delete').click()")
+    browser.wait_for(f"!document.querySelector('tr[data-id=\"{spare['Id']}\"]')")
+    assert client.get(f"/api/employee/{spare['Id']}").status_code == 404
