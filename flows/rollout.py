@@ -56,9 +56,15 @@ def roll_out(release: ReleaseView, stage: StageConfig, home: Home, verb: str) ->
     plan = plan_stage_schema(release, stage)
     flow_run = getattr(get_run_context(), "flow_run", None)
     deployment = start_deployment(release, stage.name, str(flow_run.id) if flow_run else None, home)
+    schema_failed: list[str] = []
     schema_future = apply_stage_schema.submit(release, stage)
-    deploy_future = deploy_to_stage.submit(release, stage, home)
-    failures = [e for e in (_outcome(schema_future), _outcome(deploy_future)) if e is not None]
+    deploy_future = deploy_to_stage.submit(
+        release, stage, home, abort=lambda: schema_failed[0] if schema_failed else None
+    )
+    schema_error = _outcome(schema_future)
+    if schema_error is not None:  # the new instance can never be ready: stop waiting for it
+        schema_failed.append(f"the database scripts failed: {schema_error}")
+    failures = [e for e in (schema_error, _outcome(deploy_future)) if e is not None]
     if failures:
         first = failures[0]
         finish_deployment(deployment, _phase(first), home, message=str(first))

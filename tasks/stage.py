@@ -12,7 +12,7 @@ from oneclick.data import SchemaPlan, SchemaResult, apply_schema, plan_schema
 from oneclick.home import Home
 from oneclick.model.types import AppModel
 from oneclick.releases import ReleaseView
-from oneclick.runtimes import DeployRequest, DeployResult, LocalRuntime
+from oneclick.runtimes import AbortCheck, DeployRequest, DeployResult, LocalRuntime
 from oneclick.stages import StageConfig
 from tasks.retry import RETRY
 
@@ -53,7 +53,9 @@ def apply_stage_schema(release: ReleaseView, stage: StageConfig) -> SchemaResult
 
 
 @task(name="deploy image", cache_policy=NO_CACHE)
-def deploy_to_stage(release: ReleaseView, stage: StageConfig, home: Home) -> DeployResult:
+def deploy_to_stage(
+    release: ReleaseView, stage: StageConfig, home: Home, abort: AbortCheck | None = None
+) -> DeployResult:
     """Start the release's image on the stage; secrets go from the stage config to the process
     environment here and nowhere else (never through a task or flow parameter)."""
     logger = get_run_logger()
@@ -65,5 +67,6 @@ def deploy_to_stage(release: ReleaseView, stage: StageConfig, home: Home) -> Dep
         image_digest=release.image_digest,
         env=stage.environment(release.manifest),
         on_progress=logger.info,
+        abort=abort,
     )
     return LocalRuntime(home.runtime).deploy(request)

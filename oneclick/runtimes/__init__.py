@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from oneclick.runtimes.local import LocalRuntime
 from oneclick.runtimes.types import (
+    AbortCheck,
     DeployRequest,
     DeployResult,
     InstanceStatus,
@@ -16,6 +17,7 @@ from oneclick.runtimes.types import (
 )
 
 __all__ = [
+    "AbortCheck",
     "DeployRequest",
     "DeployResult",
     "InstanceStatus",

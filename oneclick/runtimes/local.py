@@ -196,7 +196,7 @@ class LocalRuntime:
             progress(f"started {request.app} {request.release} as process {pid} on port {port}")
             url = f"http://{HOST}:{port}"
             try:
-                outcome = self._wait_ready(pid, url, log_path, offset, request.ready_timeout)
+                outcome = self._wait_ready(pid, url, log_path, offset, request)
             except BaseException:
                 stop_process(pid, str(app_dir), self.stop_timeout)
                 raise
@@ -210,9 +210,11 @@ class LocalRuntime:
         raise DeployError(_failure_message(request, failure, log_path, offset))
 
     def _wait_ready(
-        self, pid: int, url: str, log_path: Path, offset: int, timeout: float
+        self, pid: int, url: str, log_path: Path, offset: int, request: DeployRequest
     ) -> _Failure | None:
-        """Poll ``/readyz`` until 200 (None), the process exits, or ``timeout`` passes."""
+        """Poll ``/readyz`` until 200 (None), the process exits, the request is aborted or
+        its ``ready_timeout`` passes."""
+        timeout = request.ready_timeout
         deadline = time.monotonic() + timeout
         last = "it did not answer"
         with httpx.Client(trust_env=False) as client:
@@ -221,6 +223,9 @@ class LocalRuntime:
                 if code is not None:
                     taken = "address already in use" in _read_log(log_path, offset).lower()
                     return _Failure(f"the process exited with code {code}", port_taken=taken)
+                reason = request.abort() if request.abort else None
+                if reason:
+                    return _Failure(f"the rollout was abandoned: {reason}")
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return _Failure(f"it was not ready within {timeout:g} s; {last}")

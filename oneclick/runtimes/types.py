@@ -26,6 +26,7 @@ RELEASE_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}$"
 DIGEST = r"^sha256:[a-f0-9]{64}$"
 
 ProgressCallback = Callable[[str], None]
+AbortCheck = Callable[[], str | None]
 
 
 class DeployRequest(BaseModel):
@@ -45,6 +46,12 @@ class DeployRequest(BaseModel):
     )
     ready_timeout: float = Field(default=60.0, gt=0, description="seconds to wait for /readyz")
     on_progress: ProgressCallback | None = Field(default=None, repr=False, exclude=True)
+    abort: AbortCheck | None = Field(
+        default=None,
+        repr=False,
+        exclude=True,
+        description="asked while waiting: a reason to give up now (e.g. the schema failed)",
+    )
 
 
 class DeployResult(BaseModel):

@@ -119,3 +119,38 @@ def test_a_release_that_never_gets_ready_leaves_the_previous_one_serving(
     assert latest.phase is Phase.FAILED and previous.phase is Phase.SUCCEEDED
     current = catalog.current("expenses", "production")
     assert current is not None and current.url == good.url
+
+
+def test_a_failing_database_script_abandons_the_rollout_and_rolls_back(
+    published_libraries: Path, tmp_path: Path
+) -> None:
+    good = publish_app(str(EXAMPLES / "expenses"), "development")
+    for name in ("Ann", "Ann again"):
+        httpx.post(
+            f"{good.url}/api/employee", json={"Name": name, "Email": "ann@example.org"}
+        ).raise_for_status()
+    unique = tmp_path / "expenses"
+    shutil.copytree(EXAMPLES / "expenses", unique)
+    model = (unique / "app.yaml").read_text()
+    model = model.replace(
+        "      - {name: Email, type: email}\n",
+        "      - {name: Email, type: email}\n    indexes:\n"
+        "      - {attributes: [Email], unique: true}\n",
+    )
+    (unique / "app.yaml").write_text(model)
+    # the plan allows a new index; running it fails on the duplicate e-mail addresses
+    with pytest.raises(SchemaError, match="rolled back"):
+        publish_app(str(unique), "development")
+    catalog = Catalog(Home.from_env().catalog_url)
+    failed = catalog.deployments("expenses")[0]
+    assert failed.phase is Phase.FAILED and failed.flow_run_id
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[UUID(failed.flow_run_id)])),
+            sort=TaskRunSort.EXPECTED_START_TIME_DESC,
+            limit=200,
+        )
+    [deploy] = [run for run in runs if run.name.startswith("deploy image")]
+    assert deploy.state is not None and "abandoned" in (deploy.state.message or "")
+    assert httpx.get(f"{good.url}/readyz").status_code == 200
+    assert httpx.get(f"{good.url}/api/employee").json()["total"] == 2
