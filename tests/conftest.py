@@ -80,6 +80,9 @@ def prefect_server() -> Iterator[str]:
 
     Stage.register_type_and_schema()
     yield API_URL
+    from prefect.logging.handlers import APILogWorker
+
+    APILogWorker.drain_all(timeout=5)
     process.terminate()
     try:
         process.wait(timeout=20)

@@ -154,3 +154,32 @@ def test_a_failing_database_script_abandons_the_rollout_and_rolls_back(
     assert deploy.state is not None and "abandoned" in (deploy.state.message or "")
     assert httpx.get(f"{good.url}/readyz").status_code == 200
     assert httpx.get(f"{good.url}/api/employee").json()["total"] == 2
+
+
+def test_no_secret_reaches_an_artifact_a_log_an_image_or_a_file(
+    published_libraries: Path,
+) -> None:
+    import gzip
+
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    dev = publish_app(str(EXAMPLES / "expenses"), "development")
+    promote_app("expenses", "development", "qa")
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(like_="expenses-")), limit=50
+        )
+    assert {a.key for a in artifacts} >= {"expenses-development-release", "expenses-qa-url"}
+    assert any(dev.image_digest in str(a.data) for a in artifacts)
+    for artifact in artifacts:
+        assert SECRET not in str(artifact.data) + str(artifact.description)
+    scanned = 0
+    for path in published_libraries.rglob("*"):
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        if data[:2] == b"\x1f\x8b":
+            data = gzip.decompress(data)
+        assert SECRET.encode() not in data, path
+        scanned += 1
+    assert scanned > 50  # logs, state, catalog, image blobs, unpacked layers

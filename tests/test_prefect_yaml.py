@@ -1,0 +1,81 @@
+"""prefect.yaml is accepted by `prefect deploy --all`, and its deployments run on a worker,
+as a person starting them from the UI would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from prefect.client.orchestration import get_client
+
+from tests.support import EXAMPLES
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def prefect(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "prefect", "--no-prompt", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+@pytest.fixture(scope="module")
+def deployed(prefect_server: str) -> dict[str, str]:
+    env = {**os.environ, "ONECLICK_SOURCE_DIR": str(ROOT)}
+    pool = prefect("work-pool", "create", "oneclick", "--type", "process", "--overwrite", env=env)
+    assert pool.returncode == 0, pool.stdout + pool.stderr
+    result = prefect("deploy", "--all", env=env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return env
+
+
+def test_the_three_deployments_have_typed_parameters_and_a_nightly_promotion(
+    deployed: dict[str, str],
+) -> None:
+    with get_client(sync_client=True) as client:
+        publish = client.read_deployment_by_name("publish-app/publish-app")
+        promote = client.read_deployment_by_name("promote-app/promote-app")
+        client.read_deployment_by_name("publish-library/publish-library")
+        schedules = client.read_deployment_schedules(promote.id)
+    stage = publish.parameter_openapi_schema["properties"]["stage"]
+    definitions = publish.parameter_openapi_schema.get("definitions", {})
+    enum = stage.get("enum") or definitions.get(stage.get("$ref", "").rsplit("/", 1)[-1], {}).get(
+        "enum"
+    )
+    assert enum == ["development", "qa", "production"]
+    assert set(promote.parameter_openapi_schema["required"]) == {"app"}
+    assert [s.schedule.cron for s in schedules] == ["0 2 * * *"]  # type: ignore[union-attr]
+
+
+def test_a_deployment_run_completes_on_a_worker(
+    deployed: dict[str, str], oneclick_home: Path
+) -> None:
+    from prefect.deployments import run_deployment
+
+    env = {**deployed, "ONECLICK_HOME": str(oneclick_home), "PREFECT_WORKER_QUERY_SECONDS": "1"}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "prefect", "worker", "start", "--pool", "oneclick"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        run = run_deployment(
+            "publish-library/publish-library",
+            parameters={"path": str(EXAMPLES / "money-formats")},
+            timeout=150,
+        )
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    assert run.state is not None and run.state.is_completed(), run.state
+    assert (oneclick_home / "libraries" / "money-formats" / "0.3.0" / "manifest.json").exists()
