@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from prefect import flow
 
+from flows.approval import wait_for_approval
 from flows.rollout import RolloutResult, roll_out
 from flows.stages import StageName, load_stage
 from oneclick.home import Home
@@ -16,9 +17,14 @@ def promote_app(
     from_stage: StageName = "development",
     to_stage: StageName = "qa",
     version: str | None = None,
+    approval_timeout: int = 24 * 3600,
 ) -> RolloutResult:
-    """Deploy what ``from_stage`` runs (or release ``version``) to ``to_stage``."""
+    """Deploy what ``from_stage`` runs (or release ``version``) to ``to_stage``. A stage that
+    requires approval waits up to ``approval_timeout`` seconds for a person's answer."""
     home = Home.from_env().ensure()
     target = load_stage(to_stage, home)
     release = find_release(app, from_stage, version, home)
+    target.environment(release.manifest)  # a stage lacking configuration fails before approval
+    if target.requires_approval:
+        wait_for_approval(release, to_stage, approval_timeout)
     return roll_out(release, target, home, "promoted to")

@@ -7,7 +7,6 @@ Settings and secrets are kept per app: ``settings["expenses"]["ApprovalLimit"] =
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, SecretStr
@@ -31,10 +30,7 @@ class StageConfig(BaseModel):
     requires_approval: bool = False
 
     def database_url_for(self, app: str) -> str:
-        url = self.database_url.get_secret_value().replace("{app}", app)
-        if url.startswith("sqlite:///"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        return url
+        return self.database_url.get_secret_value().replace("{app}", app)
 
     def missing_configuration(self, manifest: Mapping[str, Any]) -> list[str]:
         """What a release (its build manifest) needs that this stage does not provide."""
