@@ -1,25 +1,24 @@
 """Shared fixtures: a real Prefect server for the session, and a fresh oneclick home.
 
 The server is a real ``prefect server start`` on a free 127.0.0.1 port with its own
-PREFECT_HOME; it starts once, on first use, and stops at the end of the session. The
-environment is set before Prefect is imported anywhere, so in-process flows and CLI
-subprocesses use the same server.
+PREFECT_HOME, started by oneclick's own ``start_server``; it starts once, on first use, and
+stops at the end of the session. The environment is set before Prefect is imported
+anywhere, so in-process flows and CLI subprocesses use the same server.
 """
 
 from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
+from oneclick.cli.server import server_environment, start_server, stop_server
+from oneclick.errors import OneclickError
+from oneclick.home import Home
 from tests.support import EXAMPLES, SECRET
 
 
@@ -30,14 +29,12 @@ def free_port() -> int:
 
 
 _SESSION_DIR = Path(tempfile.mkdtemp(prefix="oneclick-tests-"))
+_SERVER_HOME = Home(_SESSION_DIR / "server")
 _PORT = free_port()
 API_URL = f"http://127.0.0.1:{_PORT}/api"
 os.environ.update(
     {
-        "PREFECT_HOME": str(_SESSION_DIR / "prefect"),
-        "PREFECT_API_URL": API_URL,
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_UI_API_URL": API_URL,
+        **server_environment(_SERVER_HOME, API_URL),
         "PREFECT_LOGGING_TO_API_BATCH_INTERVAL": "0.3",
         "ONECLICK_HOME": str(_SESSION_DIR / "home"),
     }
@@ -46,36 +43,12 @@ os.environ.update(
 
 @pytest.fixture(scope="session")
 def prefect_server() -> Iterator[str]:
-    """A real Prefect server; yields its API URL."""
-    log = (_SESSION_DIR / "prefect-server.log").open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "prefect",
-            "server",
-            "start",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(_PORT),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 180
-    while True:
-        try:
-            if httpx.get(f"{API_URL}/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            text = (_SESSION_DIR / "prefect-server.log").read_text(errors="replace")
-            pytest.fail(f"the Prefect server did not start:\n{text[-3000:]}")
-        time.sleep(0.5)
+    """A real Prefect server, started the way `oneclick up` starts it; yields its API URL."""
+    try:
+        start_server(_SERVER_HOME, _PORT)
+    except OneclickError as exc:
+        log = _SERVER_HOME.prefect / "server.log"
+        pytest.fail(f"{exc}\n{log.read_text(errors='replace')[-3000:]}")
     from blocks import Stage
 
     Stage.register_type_and_schema()
@@ -83,11 +56,7 @@ def prefect_server() -> Iterator[str]:
     from prefect.logging.handlers import APILogWorker
 
     APILogWorker.drain_all(timeout=5)
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    stop_server(_SERVER_HOME)
 
 
 @pytest.fixture
