@@ -132,7 +132,8 @@ def stages(context: Context) -> None:
 @click.option("--port", default=DEFAULT_PORT, show_default=True, envvar="ONECLICK_PREFECT_PORT")
 @pass_context
 def up(context: Context, port: int) -> None:
-    """Start the local Prefect server and register oneclick's block types."""
+    """Start the local Prefect server, register oneclick's block types and serve its flows as
+    deployments the Prefect UI can run."""
     from oneclick.cli.setup import bring_up
 
     api_url = bring_up(context, port)

@@ -1,7 +1,9 @@
-"""The local Prefect server that ``oneclick up`` starts and ``oneclick down`` stops.
+"""The local Prefect server that ``oneclick up`` starts, the process that serves oneclick's
+flows as deployments (so the Prefect UI can run them), and stopping both.
 
-It runs detached (its own session) with ``PREFECT_HOME`` under ONECLICK_HOME, on 127.0.0.1,
-and leaves ``server.json`` (pid, port, API URL) so that later commands find it.
+Both run detached (their own session) with ``PREFECT_HOME`` under ONECLICK_HOME, on
+127.0.0.1, and leave a state file (pid, and for the server its port and API URL) so that
+later commands find them.
 """
 
 from __future__ import annotations
@@ -22,8 +24,12 @@ from oneclick.home import Home
 HEALTH_TIMEOUT = 180.0
 
 
-def _state_file(home: Home) -> Path:
+def _server_state(home: Home) -> Path:
     return home.prefect / "server.json"
+
+
+def _serve_state(home: Home) -> Path:
+    return home.prefect / "serve.json"
 
 
 def _healthy(api_url: str) -> bool:
@@ -33,9 +39,17 @@ def _healthy(api_url: str) -> bool:
         return False
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def running_api_url(home: Home) -> str | None:
     """The API URL of the server this home started, if it answers."""
-    state = _state_file(home)
+    state = _server_state(home)
     if not state.exists():
         return None
     api_url = str(json.loads(state.read_text())["api_url"])
@@ -51,7 +65,20 @@ def server_environment(home: Home, api_url: str) -> dict[str, str]:
     }
 
 
-def start_server(home: Home, port: int, progress: bool = True) -> str:
+def _start_detached(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as output:
+        return subprocess.Popen(
+            [sys.executable, *args],
+            env={**os.environ, **env},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+
+def start_server(home: Home, port: int) -> str:
     """Start the server unless it already runs; return its API URL once it is healthy."""
     existing = running_api_url(home)
     if existing:
@@ -62,36 +89,18 @@ def start_server(home: Home, port: int, progress: bool = True) -> str:
             f"another Prefect server already answers on port {port}; "
             "stop it, or choose another port with --port"
         )
-    home.prefect.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, **server_environment(home, api_url)}
-    env.pop("PREFECT_API_KEY", None)
-    log = (home.prefect / "server.log").open("ab")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "prefect",
-            "server",
-            "start",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
+    log = home.prefect / "server.log"
+    process = _start_detached(
+        ["-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        server_environment(home, api_url),
+        log,
     )
-    state = {"pid": process.pid, "port": port, "api_url": api_url}
-    _state_file(home).write_text(json.dumps(state))
+    _server_state(home).write_text(json.dumps({"pid": process.pid, "api_url": api_url}))
     deadline = time.monotonic() + HEALTH_TIMEOUT
     while not _healthy(api_url):
         if process.poll() is not None:
             raise OneclickError(
-                f"the Prefect server exited with code {process.returncode}; "
-                f"see {home.prefect / 'server.log'}"
+                f"the Prefect server exited with code {process.returncode}; see {log}"
             )
         if time.monotonic() > deadline:
             process.terminate()
@@ -100,9 +109,24 @@ def start_server(home: Home, port: int, progress: bool = True) -> str:
     return api_url
 
 
-def stop_server(home: Home) -> bool:
-    """Stop the server this home started. True if one was running."""
-    state = _state_file(home)
+def start_serving(home: Home, api_url: str) -> int:
+    """Serve oneclick's flows as deployments, unless that already runs; returns the pid."""
+    state = _serve_state(home)
+    if state.exists():
+        pid = int(json.loads(state.read_text())["pid"])
+        if _alive(pid):
+            return pid
+    env = {
+        **server_environment(home, api_url),
+        "ONECLICK_HOME": str(home.root),
+        "PREFECT_RUNNER_POLL_FREQUENCY": "2",
+    }
+    process = _start_detached(["-m", "oneclick.cli.serve"], env, home.prefect / "serve.log")
+    state.write_text(json.dumps({"pid": process.pid}))
+    return process.pid
+
+
+def _stop(state: Path) -> bool:
     if not state.exists():
         return False
     pid = int(json.loads(state.read_text())["pid"])
@@ -111,11 +135,16 @@ def stop_server(home: Home) -> bool:
         os.killpg(pid, signal.SIGTERM)
     except ProcessLookupError:
         return False
-    for _ in range(100):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+    for _ in range(200):
+        if not _alive(pid):
             return True
         time.sleep(0.1)
     os.killpg(pid, signal.SIGKILL)
     return True
+
+
+def stop_server(home: Home) -> bool:
+    """Stop what this home started: the deployments' server process first (it tells the API
+    that its deployments pause), then the Prefect server. True if the server was running."""
+    _stop(_serve_state(home))
+    return _stop(_server_state(home))

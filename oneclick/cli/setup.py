@@ -22,7 +22,7 @@ DEFAULT_STAGES: dict[str, tuple[int, dict[str, str]]] = {
 
 
 def bring_up(context: Context, port: int) -> str:
-    from oneclick.cli.server import start_server
+    from oneclick.cli.server import start_server, start_serving
 
     click.echo("starting the Prefect server (the first start takes about 20 s) ...")
     api_url = start_server(context.home, port)
@@ -31,6 +31,7 @@ def bring_up(context: Context, port: int) -> str:
     from blocks import Stage
 
     Stage.register_type_and_schema()
+    start_serving(context.home, api_url)
     return api_url
 
 

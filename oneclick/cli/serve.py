@@ -1,0 +1,41 @@
+"""``python -m oneclick.cli.serve``: serves publish-app, publish-library and promote-app as
+deployments of this machine, so that people can start them from the Prefect UI. Started in
+the background by ``oneclick up``; ``oneclick down`` stops it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import cast
+
+from prefect import serve
+from prefect.deployments.runner import RunnerDeployment
+
+from flows.promote_app import promote_app
+from flows.publish_app import publish_app
+from flows.publish_library import publish_library
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def main() -> None:
+    tags = ["oneclick"]
+    deployments = [
+        publish_app.to_deployment(
+            "publish-app", tags=tags, parameters={"path": str(EXAMPLES / "expenses")}
+        ),
+        publish_library.to_deployment(
+            "publish-library", tags=tags, parameters={"path": str(EXAMPLES / "finance-common")}
+        ),
+        promote_app.to_deployment(
+            "promote-app",
+            tags=tags,
+            parameters={"app": "expenses", "from_stage": "development", "to_stage": "qa"},
+            cron="0 2 * * *",
+        ),
+    ]
+    # to_deployment is sync here; its annotation also allows the async form
+    serve(*[cast(RunnerDeployment, d) for d in deployments], print_starting_message=False)
+
+
+if __name__ == "__main__":
+    main()

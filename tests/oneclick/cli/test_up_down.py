@@ -1,0 +1,78 @@
+"""`oneclick up` and `oneclick down` as a person runs them: a server of their own, flows
+served as deployments the UI can run, and nothing left running afterwards."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import free_port
+from tests.support import EXAMPLES
+
+
+def oneclick(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["ONECLICK_HOME"] = str(home)
+    return subprocess.run(
+        [sys.executable, "-m", "oneclick.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return (
+        Path(f"/proc/{pid}").exists()
+        and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
+    )
+
+
+def test_up_serves_the_flows_and_down_stops_everything(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    port = free_port()
+    up = oneclick(home, "up", "--port", str(port))
+    assert up.returncode == 0, up.stderr
+    assert f"Prefect server: http://127.0.0.1:{port}" in up.stdout
+    api = f"http://127.0.0.1:{port}/api"
+    server_pid = json.loads((home / "prefect" / "server.json").read_text())["pid"]
+    serve_pid = json.loads((home / "prefect" / "serve.json").read_text())["pid"]
+    try:
+        again = oneclick(home, "up", "--port", str(port))  # idempotent: the same server
+        assert again.returncode == 0
+        assert json.loads((home / "prefect" / "server.json").read_text())["pid"] == server_pid
+
+        deadline = time.monotonic() + 90
+        names: set[str] = set()
+        while time.monotonic() < deadline and len(names) < 3:
+            found = httpx.post(f"{api}/deployments/filter", json={"limit": 10}).json()
+            names = {d["name"] for d in found}
+            time.sleep(1)
+        assert names == {"publish-app", "publish-library", "promote-app"}
+        [library] = [d for d in found if d["name"] == "publish-library"]
+        run = httpx.post(
+            f"{api}/deployments/{library['id']}/create_flow_run",
+            json={"parameters": {"path": str(EXAMPLES / "money-formats")}},
+        ).json()
+        state = ""
+        while time.monotonic() < deadline + 60 and state not in ("COMPLETED", "FAILED", "CRASHED"):
+            time.sleep(1)
+            state = httpx.get(f"{api}/flow_runs/{run['id']}").json()["state"]["type"]
+        assert state == "COMPLETED"
+        assert (home / "libraries" / "money-formats" / "0.3.0" / "manifest.json").exists()
+    finally:
+        down = oneclick(home, "down")
+    assert down.returncode == 0, down.stderr
+    assert "stopped the Prefect server" in down.stdout
+    assert not alive(server_pid) and not alive(serve_pid)
