@@ -81,5 +81,5 @@ def run_demo(context: Context, port: int) -> None:
     click.echo(f"Prefect UI   {ui}")
     click.echo(
         f"done in {time.perf_counter() - started:.0f}s. "
-        "`oneclick status` shows what runs where; `oneclick down` stops everything."
+        "`oneclick status` shows what runs where; `oneclick down` (make down) stops everything."
     )
