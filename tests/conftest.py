@@ -30,6 +30,7 @@ def free_port() -> int:
 
 _SESSION_DIR = Path(tempfile.mkdtemp(prefix="oneclick-tests-"))
 _SERVER_HOME = Home(_SESSION_DIR / "server")
+_SERVER_HOME.prefect.mkdir(parents=True)
 _PORT = free_port()
 API_URL = f"http://127.0.0.1:{_PORT}/api"
 os.environ.update(

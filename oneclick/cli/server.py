@@ -62,13 +62,21 @@ def server_environment(home: Home, api_url: str) -> dict[str, str]:
         "PREFECT_API_URL": api_url,
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_UI_API_URL": api_url,
+        # the local server runs the same Prefect as this client; its version check (one
+        # request with a 5 s timeout, no retry) only adds a way to fail on a busy machine
+        "PREFECT_CLIENT_SERVER_VERSION_CHECK_ENABLED": "false",
     }
+
+
+# Detached processes outlive this one; their Popen objects are kept so that none is reaped
+# (or warned about) while it still runs.
+_DETACHED: list[subprocess.Popen[bytes]] = []
 
 
 def _start_detached(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as output:
-        return subprocess.Popen(
+        process = subprocess.Popen(
             [sys.executable, *args],
             env={**os.environ, **env},
             stdout=output,
@@ -76,6 +84,8 @@ def _start_detached(args: list[str], env: dict[str, str], log: Path) -> subproce
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
+    _DETACHED.append(process)
+    return process
 
 
 def start_server(home: Home, port: int) -> str:
