@@ -83,3 +83,25 @@ def test_an_unknown_stage_fails_clearly(home: Path) -> None:
     assert result.returncode == 1
     assert "error: unknown stage 'staging' (stages: development, qa, production" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_help_and_status_do_not_import_prefect(oneclick_home: Path) -> None:
+    script = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from oneclick.cli.main import cli\n"
+        "for args in (['--help'], ['status']):\n"
+        "    result = CliRunner().invoke(cli, args)\n"
+        "    assert result.exit_code == 0, result.output\n"
+        "    print(result.output)\n"
+        "assert 'prefect' not in sys.modules, 'prefect was imported'\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=os.environ.copy(),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "nothing published yet" in result.stdout
