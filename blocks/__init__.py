@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from blocks.registry import Registry
 from blocks.stage import Stage
 
-__all__ = ["Stage"]
+__all__ = ["Registry", "Stage"]

@@ -50,9 +50,10 @@ def prefect_server() -> Iterator[str]:
     except OneclickError as exc:
         log = _SERVER_HOME.prefect / "server.log"
         pytest.fail(f"{exc}\n{log.read_text(errors='replace')[-3000:]}")
-    from blocks import Stage
+    from blocks import Registry, Stage
 
     Stage.register_type_and_schema()
+    Registry.register_type_and_schema()
     yield API_URL
     from prefect.logging.handlers import APILogWorker
 

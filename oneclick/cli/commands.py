@@ -162,3 +162,6 @@ def demo(context: Context, port: int) -> None:
     from oneclick.cli.setup import run_demo
 
     run_demo(context, port)
+
+
+from oneclick.cli import runtime as _runtime_commands  # noqa: E402,F401  (`oneclick runtime`)

@@ -28,9 +28,10 @@ def bring_up(context: Context, port: int) -> str:
     api_url = start_server(context.home, port)
     os.environ["PREFECT_API_URL"] = api_url
     context.connect()
-    from blocks import Stage
+    from blocks import Registry, Stage
 
-    Stage.register_type_and_schema()
+    for block in (Stage, Registry):
+        block.register_type_and_schema()
     start_serving(context.home, api_url)
     return api_url
 

@@ -8,9 +8,18 @@ two cannot drift. The table contract: entity ``Expense`` → table ``expense``, 
 an entity → INTEGER foreign key to its ``id``, a static entity → VARCHAR(64) holding the key.
 The ``oneclick_schema`` table is not part of an app's metadata.
 
+For the data tool, ``app_metadata`` also carries what the model says beyond the tables:
+``Table.info`` holds ``entity`` (the model name) and, for an entity with ``renamed_from``,
+``renamed_from`` (the old table name) and ``renamed_from_entity``; ``Column.info`` holds
+``attribute`` and, likewise, ``renamed_from`` (the old column name) and
+``renamed_from_attribute``. Model defaults are the columns' (Python-side) defaults.
+
 ``schema_fingerprint`` is ``"sha256:"`` over a canonical JSON description of the tables
 (names, columns, types, nullability, primary keys, foreign keys, indexes), independent of
-the order of entities and attributes in the model.
+the order of entities and attributes in the model. Rename hints are not part of it: the
+fingerprint names the schema a release needs, and a hint only says how to get there, so a
+release that drops a hint once the rename is done keeps the same fingerprint (and a database
+at that schema stays on the fast path).
 """
 
 from __future__ import annotations
@@ -72,6 +81,8 @@ class ColumnSpec:
     primary_key: bool = False
     foreign_key: str | None = None  # "table.id"
     default: Any = None
+    attribute: str | None = None  # the model's attribute name (None for ``id``)
+    renamed_from: str | None = None  # the model's old attribute name
 
 
 @dataclass(frozen=True)
@@ -87,6 +98,7 @@ class TableSpec:
     name: str
     columns: tuple[ColumnSpec, ...]
     indexes: tuple[IndexSpec, ...]
+    renamed_from: str | None = None  # the model's old entity name
 
 
 def describe_tables(model: AppModel) -> list[TableSpec]:
@@ -104,14 +116,16 @@ def _describe_table(model: AppModel, entity: Entity) -> TableSpec:
             f"keeps for itself ({', '.join(RESERVED_TABLE_PREFIXES)}); rename the entity"
         )
     columns = [ColumnSpec("id", "Integer", nullable=False, primary_key=True)]
-    columns += [_column(describe_attribute(model, entity, a)) for a in entity.attributes]
+    columns += [
+        _column(describe_attribute(model, entity, a), a.renamed_from) for a in entity.attributes
+    ]
     _check_unique([c.name for c in columns], "column", f"attributes of {entity.name} (and Id)")
     indexes = [_index(name, entity, i.attributes, i.unique) for i in entity.indexes]
     _check_unique([i.name for i in indexes], "index", f"indexes of {entity.name}")
-    return TableSpec(entity.name, name, tuple(columns), tuple(indexes))
+    return TableSpec(entity.name, name, tuple(columns), tuple(indexes), entity.renamed_from)
 
 
-def _column(info: AttributeInfo) -> ColumnSpec:
+def _column(info: AttributeInfo, renamed_from: str | None = None) -> ColumnSpec:
     args: tuple[int, ...]
     if info.length is not None:
         type_name, args = "String", (info.length,)
@@ -127,6 +141,8 @@ def _column(info: AttributeInfo) -> ColumnSpec:
         nullable=not info.mandatory,
         foreign_key=foreign_key,
         default=info.default,
+        attribute=info.name,
+        renamed_from=renamed_from,
     )
 
 
@@ -162,7 +178,12 @@ def build_metadata(tables: list[TableSpec]) -> MetaData:
     for spec in tables:
         items: list[Any] = [_sql_column(c) for c in spec.columns]
         items += [Index(i.name, *i.columns, unique=i.unique) for i in spec.indexes]
-        Table(spec.name, metadata, *items)
+        info: dict[str, Any] = {"entity": spec.entity}
+        if spec.renamed_from:
+            info.update(
+                renamed_from=table_name(spec.renamed_from), renamed_from_entity=spec.renamed_from
+            )
+        Table(spec.name, metadata, *items, info=info)
     return metadata
 
 
@@ -171,7 +192,14 @@ def _sql_column(spec: ColumnSpec) -> Column[Any]:
     extra: list[Any] = [ForeignKey(spec.foreign_key)] if spec.foreign_key else []
     if spec.primary_key:
         return Column(spec.name, sql_type, primary_key=True, autoincrement=True)
-    return Column(spec.name, sql_type, *extra, nullable=spec.nullable, default=spec.default)
+    info: dict[str, Any] = {"attribute": spec.attribute} if spec.attribute else {}
+    if spec.renamed_from:
+        info.update(
+            renamed_from=column_name(spec.renamed_from), renamed_from_attribute=spec.renamed_from
+        )
+    return Column(
+        spec.name, sql_type, *extra, nullable=spec.nullable, default=spec.default, info=info
+    )
 
 
 def app_metadata(model: AppModel) -> MetaData:

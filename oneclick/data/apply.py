@@ -1,9 +1,13 @@
 """Plan and apply a stage database's schema, in one transaction, one runner at a time.
 
-``plan_schema`` reads only. ``apply_schema`` takes the database's write lock (SQLite:
-``BEGIN IMMEDIATE``), checks the recorded fingerprint (equal: nothing to do, no schema scan),
-plans again under the lock, runs the operations and records the new fingerprint, all in one
-transaction: a failure leaves the database as it was.
+``plan_schema`` reads only. ``apply_schema`` first reads the recorded fingerprint alone: equal
+to the release's, it returns at once (the fast path: no schema scan, no lock). Otherwise it
+opens one transaction, takes the database's schema lock (``oneclick.data.engine``), reads
+the record again (a runner it waited for may have done the work), plans under the lock, runs
+the operations, describes the resulting schema and records it with the new fingerprint. A
+failure anywhere rolls everything back: the database is left as it was.
+
+Both report drift (changes made outside oneclick since the last apply) next to the plan.
 """
 
 from __future__ import annotations
@@ -11,18 +15,21 @@ from __future__ import annotations
 import logging
 import time
 
-from alembic.operations import Operations, ops
+from alembic.util import CommandError
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from oneclick.data.engine import make_engine
-from oneclick.data.fingerprint import read_fingerprint, write_fingerprint
-from oneclick.data.plan import SchemaChange, migration_context, plan_operations, render_script
+from oneclick.data.changes import SchemaChange
+from oneclick.data.engine import READ_ONLY, lock_schema, make_engine
+from oneclick.data.fingerprint import read_fingerprint, read_record, write_fingerprint
+from oneclick.data.plan import NO_CHANGE, plan_operations, render_script, run_operations
+from oneclick.data.snapshot import describe_live_schema, with_model
 from oneclick.errors import SchemaError, TransientError
 
 log = logging.getLogger(__name__)
+TRANSIENT_MARKS = ("locked", "could not connect", "connection refused", "lock timeout")
 
 
 class SchemaPlan(BaseModel):
@@ -32,6 +39,7 @@ class SchemaPlan(BaseModel):
     recorded_fingerprint: str | None
     changes: list[SchemaChange]
     script: str
+    drift: list[SchemaChange] = []
 
     @property
     def up_to_date(self) -> bool:
@@ -46,23 +54,22 @@ class SchemaResult(BaseModel):
     script: str
     fast_path: bool
     seconds: float
+    drift: list[SchemaChange] = []
 
 
 def _plan(connection: Connection, metadata: MetaData, fingerprint: str) -> SchemaPlan:
     recorded = read_fingerprint(connection)
     if recorded == fingerprint:
         return SchemaPlan(
-            fingerprint=fingerprint,
-            recorded_fingerprint=recorded,
-            changes=[],
-            script="# no schema change\n",
+            fingerprint=fingerprint, recorded_fingerprint=recorded, changes=[], script=NO_CHANGE
         )
-    upgrade, changes = plan_operations(connection, metadata)
+    planned = plan_operations(connection, metadata, read_record(connection))
     return SchemaPlan(
         fingerprint=fingerprint,
         recorded_fingerprint=recorded,
-        changes=changes,
-        script=render_script(upgrade, connection),
+        changes=planned.changes,
+        script=render_script(planned.upgrade, connection, fingerprint, recorded),
+        drift=planned.drift,
     )
 
 
@@ -70,7 +77,7 @@ def plan_schema(url: str, metadata: MetaData, fingerprint: str) -> SchemaPlan:
     """What applying would change on the database at ``url`` now. Changes nothing."""
     engine = make_engine(url)
     try:
-        with engine.connect() as connection:
+        with engine.connect().execution_options(**READ_ONLY) as connection:
             return _plan(connection, metadata, fingerprint)
     except OperationalError as exc:
         raise TransientError(f"cannot reach the stage database: {exc.orig}") from exc
@@ -78,19 +85,44 @@ def plan_schema(url: str, metadata: MetaData, fingerprint: str) -> SchemaPlan:
         engine.dispose()
 
 
-def _run(connection: Connection, upgrade: ops.UpgradeOps) -> None:
-    operations = Operations(migration_context(connection))
-    sqlite = connection.dialect.name == "sqlite"
-    for op in upgrade.ops:
-        if isinstance(op, ops.ModifyTableOps) and sqlite:
-            with operations.batch_alter_table(op.table_name) as batch:
-                for sub in op.ops:
-                    batch.invoke(sub)
-        elif isinstance(op, ops.ModifyTableOps):
-            for sub in op.ops:
-                operations.invoke(sub)
-        else:
-            operations.invoke(op)
+def _unchanged(fingerprint: str, started: float) -> SchemaResult:
+    return SchemaResult(
+        fingerprint=fingerprint,
+        changes=[],
+        script=NO_CHANGE,
+        fast_path=True,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _apply_locked(
+    connection: Connection, metadata: MetaData, fingerprint: str, app: str, release: str
+) -> SchemaPlan | None:
+    """Under the lock: what was done, or None when the fingerprint already matched."""
+    lock_schema(connection)
+    record = read_record(connection)
+    recorded = record.fingerprint if record is not None else None
+    if recorded == fingerprint:
+        return None
+    planned = plan_operations(connection, metadata, record)
+    script = render_script(planned.upgrade, connection, fingerprint, recorded)
+    run_operations(connection, planned.upgrade)
+    live = describe_live_schema(connection) if planned.upgrade.ops else planned.live
+    write_fingerprint(connection, fingerprint, app, release, with_model(live, metadata))
+    return SchemaPlan(
+        fingerprint=fingerprint,
+        recorded_fingerprint=recorded,
+        changes=planned.changes,
+        script=script,
+        drift=planned.drift,
+    )
+
+
+def _failed(cause: object) -> SchemaError:
+    return SchemaError(
+        f"the schema script failed and was rolled back, the database is as it was: {cause}; "
+        "fix the data it stumbled on (or the model) and publish again"
+    )
 
 
 def apply_schema(
@@ -100,34 +132,32 @@ def apply_schema(
     started = time.perf_counter()
     engine = make_engine(url)
     try:
-        with engine.begin() as connection:
+        with engine.connect().execution_options(**READ_ONLY) as connection:
             if read_fingerprint(connection) == fingerprint:
                 log.info("schema of %s already at %s", app, fingerprint)
-                return SchemaResult(
-                    fingerprint=fingerprint,
-                    changes=[],
-                    script="# no schema change\n",
-                    fast_path=True,
-                    seconds=time.perf_counter() - started,
-                )
-            upgrade, changes = plan_operations(connection, metadata)
-            script = render_script(upgrade, connection)
-            _run(connection, upgrade)
-            write_fingerprint(connection, fingerprint, app, release)
+                return _unchanged(fingerprint, started)
+        with engine.begin() as connection:
+            done = _apply_locked(connection, metadata, fingerprint, app, release)
     except OperationalError as exc:
-        if "locked" in str(exc.orig) or "could not connect" in str(exc.orig):
+        if any(mark in str(exc.orig) for mark in TRANSIENT_MARKS):
             raise TransientError(f"the stage database is busy or unreachable: {exc.orig}") from exc
-        raise SchemaError(f"the schema script failed and was rolled back: {exc.orig}") from exc
-    except SQLAlchemyError as exc:
-        raise SchemaError(f"the schema script failed and was rolled back: {exc}") from exc
+        raise _failed(exc.orig) from exc
+    except (SQLAlchemyError, CommandError) as exc:
+        raise _failed(getattr(exc, "orig", None) or exc) from exc
     finally:
         engine.dispose()
-    for change in changes:
+    if done is None:
+        log.info("schema of %s was brought to %s by another runner", app, fingerprint)
+        return _unchanged(fingerprint, started)
+    for change in done.drift:
+        log.warning("schema of %s changed outside oneclick: %s", app, change)
+    for change in done.changes:
         log.info("schema of %s: %s", app, change)
     return SchemaResult(
         fingerprint=fingerprint,
-        changes=changes,
-        script=script,
+        changes=done.changes,
+        script=done.script,
         fast_path=False,
         seconds=time.perf_counter() - started,
+        drift=done.drift,
     )

@@ -1,21 +1,42 @@
-"""Engines for stage databases, with DDL that is really transactional.
+"""Engines for stage databases, with DDL that is really transactional, and the schema lock.
 
 SQLite's Python driver commits on its own before DDL, so a failed script could leave a
 half-migrated schema. Here the driver's transaction handling is turned off and every
 transaction starts with ``BEGIN IMMEDIATE``: DDL and data change commit or roll back
-together, and the write lock makes one schema runner at a time per database file.
+together, and the write lock makes one schema runner at a time per database file. A
+connection given ``READ_ONLY`` execution options starts a plain ``BEGIN`` instead (a read
+that does not wait for writers).
+
+On PostgreSQL DDL is transactional already; ``lock_schema`` takes a transaction-scoped
+advisory lock with one fixed key (advisory locks are per database, so the key stands for
+"the schema of this database"): a second runner waits until the first one's transaction
+ends. ``postgresql://`` URLs use psycopg 3.
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection
+
+READ_ONLY = {"oneclick_read_only": True}
+SCHEMA_LOCK_KEY = int.from_bytes(hashlib.sha256(b"oneclick_schema").digest()[:8], signed=True)
+LOCK_TIMEOUT = "300s"
+
+
+def database_url(url: str) -> str:
+    """``url`` with PostgreSQL's plain schemes mapped to the psycopg 3 driver."""
+    for plain in ("postgresql://", "postgres://"):
+        if url.startswith(plain):
+            return "postgresql+psycopg://" + url.removeprefix(plain)
+    return url
 
 
 def make_engine(url: str) -> Engine:
+    url = database_url(url)
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True)
     if url.startswith("sqlite:///"):
@@ -27,7 +48,17 @@ def make_engine(url: str) -> Engine:
         dbapi_connection.isolation_level = None
 
     @event.listens_for(engine, "begin")
-    def _begin_immediate(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    def _begin(connection: Connection) -> None:
+        read_only = connection.get_execution_options().get("oneclick_read_only")
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def lock_schema(connection: Connection) -> None:
+    """Wait (up to ``LOCK_TIMEOUT``) until this transaction is the database's only schema
+    runner. On SQLite the transaction's ``BEGIN IMMEDIATE`` already holds the write lock."""
+    if connection.dialect.name != "postgresql":
+        return
+    connection.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})

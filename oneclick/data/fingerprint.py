@@ -1,17 +1,24 @@
-"""The schema fingerprint a stage database records, and that a running app checks.
+"""The schema record a stage database keeps, and that a running app checks.
 
 Table ``oneclick_schema`` holds one row (id 1): the fingerprint of the schema last applied,
-the app, the release and when. The compiled app's ``/readyz`` compares it with its own.
+the app, the release, when, and ``live_schema``: the description of the database's schema
+right after that apply (JSON, see ``oneclick.data.snapshot``), against which drift is found.
+The compiled app's ``/readyz`` reads only ``fingerprint`` (``WHERE id = 1``). Older tables
+without ``live_schema`` are extended in place on the next apply; the column is nullable.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, inspect, select
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, inspect, select, text
 from sqlalchemy.engine import Connection
 
 TABLE_NAME = "oneclick_schema"
+SNAPSHOT_COLUMN = "live_schema"
 
 _metadata = MetaData()
 schema_table = Table(
@@ -22,10 +29,24 @@ schema_table = Table(
     Column("app", String(80), nullable=False),
     Column("release", String(120), nullable=False),
     Column("applied_at", String(40), nullable=False),
+    Column(SNAPSHOT_COLUMN, Text, nullable=True),
 )
 
 
+class SchemaRecord(BaseModel):
+    """What the database says was applied last."""
+
+    model_config = ConfigDict(frozen=True)
+
+    fingerprint: str
+    app: str
+    release: str
+    applied_at: str
+    live_schema: dict[str, Any] | None = None
+
+
 def read_fingerprint(connection: Connection) -> str | None:
+    """The recorded fingerprint, or None when the database has no record yet."""
     if not inspect(connection).has_table(TABLE_NAME):
         return None
     return connection.execute(
@@ -33,13 +54,44 @@ def read_fingerprint(connection: Connection) -> str | None:
     ).scalar_one_or_none()
 
 
-def write_fingerprint(connection: Connection, fingerprint: str, app: str, release: str) -> None:
-    schema_table.create(connection, checkfirst=True)
+def _has_snapshot_column(connection: Connection) -> bool:
+    return any(c["name"] == SNAPSHOT_COLUMN for c in inspect(connection).get_columns(TABLE_NAME))
+
+
+def read_record(connection: Connection) -> SchemaRecord | None:
+    """The whole record (with the schema description when it has one), or None."""
+    if not inspect(connection).has_table(TABLE_NAME):
+        return None
+    columns = [c for c in schema_table.c if c.name != SNAPSHOT_COLUMN]
+    if _has_snapshot_column(connection):
+        columns.append(schema_table.c[SNAPSHOT_COLUMN])
+    row = connection.execute(select(*columns).where(schema_table.c.id == 1)).mappings().first()
+    if row is None:
+        return None
+    values = dict(row)
+    raw = values.pop(SNAPSHOT_COLUMN, None)
+    return SchemaRecord(**values, live_schema=json.loads(raw) if raw else None)
+
+
+def write_fingerprint(
+    connection: Connection,
+    fingerprint: str,
+    app: str,
+    release: str,
+    live_schema: dict[str, Any] | None = None,
+) -> None:
+    """Record an apply; creates the table, or adds ``live_schema`` to an older one."""
+    if inspect(connection).has_table(TABLE_NAME):
+        if not _has_snapshot_column(connection):
+            connection.execute(text(f"ALTER TABLE {TABLE_NAME} ADD COLUMN {SNAPSHOT_COLUMN} TEXT"))
+    else:
+        schema_table.create(connection)
     values = {
         "fingerprint": fingerprint,
         "app": app,
         "release": release,
         "applied_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        SNAPSHOT_COLUMN: json.dumps(live_schema, sort_keys=True) if live_schema else None,
     }
     updated = connection.execute(
         schema_table.update().where(schema_table.c.id == 1).values(**values)

@@ -4,8 +4,9 @@ A builder asks a ``BaseFactory`` for a ``BaseLayer`` and puts it first in the im
 embedded default, ``embedded_base``, is a small layer holding ``/etc/oneclick/base.json``,
 which names the runtime the compiled app needs: the Python version (major.minor, the host
 interpreter's, since the local runtime serves the app with it) and the Python packages
-(with the version ranges oneclick itself is tested with). A full base image with Python
-itself is built by a later command and plugs in as another ``BaseFactory``.
+(with the version ranges oneclick itself is tested with). The full base image, with Python
+itself, is ``oneclick runtime build``'s (``oneclick.images.runtime_image``); registry
+builds start from it.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """Deterministic image layers: the same files give the same bytes, wherever they come from.
 
-A layer is a list of ``LayerEntry`` (directories and regular files, by path inside the image)
-written as a gzip'd tar whose bytes depend only on the paths, the contents and whether a file
-is executable: entries sorted by path components, every parent directory present, mtime 0,
-uid/gid 0, empty user and group names, mode 0755 for directories and executables and 0644 for
-other files, PAX format, and a gzip header with mtime 0 and no file name.
+A layer is a list of ``LayerEntry`` (directories, regular files and symbolic links, by path
+inside the image) written as a gzip'd tar whose bytes depend only on the paths, the contents,
+the link targets and whether a file is executable: entries sorted by path components, every
+parent directory present, mtime 0, uid/gid 0, empty user and group names, mode 0755 for
+directories and executables and 0644 for other files (unless an entry names its own mode, as
+``/tmp`` does with 01777), PAX format, and a gzip header with mtime 0 and no file name.
 
 ``collect_tree`` turns a build directory into entries under a prefix (``app``,
 ``libs/<name>``). It refuses symbolic links and special files (a build holds plain files) and
@@ -34,13 +35,18 @@ SKIPPED_SUFFIXES = (".pyc",)
 
 @dataclass(frozen=True)
 class LayerEntry:
-    """One directory or regular file of a layer; ``path`` is relative, in posix form."""
+    """One directory, regular file or symbolic link (``link``: its target) of a layer.
+
+    ``path`` is relative, in posix form; ``mode`` overrides the default permission bits.
+    """
 
     path: str
     is_dir: bool = False
     source: Path | None = None
     data: bytes | None = None
     executable: bool = False
+    link: str | None = None
+    mode: int | None = None
 
     @property
     def sort_key(self) -> tuple[str, ...]:
@@ -168,11 +174,17 @@ def _add_entry(tar: tarfile.TarFile, entry: LayerEntry) -> None:
     info.uname = info.gname = ""
     if entry.is_dir:
         info.type = tarfile.DIRTYPE
-        info.mode = 0o755
+        info.mode = 0o755 if entry.mode is None else entry.mode
+        tar.addfile(info)
+        return
+    if entry.link is not None:
+        info.type = tarfile.SYMTYPE
+        info.linkname = entry.link
+        info.mode = 0o777
         tar.addfile(info)
         return
     info.type = tarfile.REGTYPE
-    info.mode = 0o755 if entry.executable else 0o644
+    info.mode = entry.mode if entry.mode is not None else 0o755 if entry.executable else 0o644
     if entry.data is not None:
         info.size = len(entry.data)
         tar.addfile(info, io.BytesIO(entry.data))

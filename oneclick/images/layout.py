@@ -53,12 +53,12 @@ class LayoutImageBuilder:
 
     def build(self, spec: ImageSpec) -> ImageResult:
         """Build ``spec`` into the layout and tag it; returns where the image is."""
-        _check_inputs(spec)
+        check_inputs(spec)
         self.store.create()
         base = self._base()
         layers = [
             self._write(base.entries()),
-            self._write(_library_entries(spec)),
+            self._write(library_entries(spec)),
             self._write(collect_tree(spec.app_build, "app")),
         ]
         config = build_config(spec, base, [layer.diff_id for layer in layers])
@@ -105,7 +105,7 @@ class LayoutImageBuilder:
         return blob
 
 
-def _check_inputs(spec: ImageSpec) -> None:
+def check_inputs(spec: ImageSpec) -> None:
     if not (spec.app_build / "server" / "main.py").is_file():
         raise BuildError(
             f"expected a compiled app build at {spec.app_build} (with server/main.py), "
@@ -119,7 +119,7 @@ def _check_inputs(spec: ImageSpec) -> None:
             )
 
 
-def _library_entries(spec: ImageSpec) -> list[LayerEntry]:
+def library_entries(spec: ImageSpec) -> list[LayerEntry]:
     entries = [LayerEntry(path="libs", is_dir=True)]
     for name, path in sorted(spec.library_builds):
         entries.extend(collect_tree(path, f"libs/{name}"))

@@ -1,7 +1,7 @@
 """What an image build is asked for, what it returns, and the interface every builder meets.
 
 An ``ImageSpec`` names one compiled app build and the library builds bundled with it. Every
-backend (the OCI layout store here; a registry and a Docker engine later) turns it into the
+backend (an OCI layout, a registry; a Docker engine later) turns it into the
 same filesystem: ``/app/`` holds the app build, ``/libs/<name>/`` each library build, on top
 of a runtime base layer, and returns an ``ImageResult`` addressed by the manifest digest.
 
@@ -111,6 +111,9 @@ class ImageResult(BaseModel):
     config_digest: str = Field(pattern=DIGEST)
     layers: list[str] = Field(description="layer digests, base first")
     size: int = Field(description="bytes of every blob of the image: manifest, config, layers")
+    uploaded: int = Field(default=0, description="blobs sent to a registry by this build")
+    uploaded_bytes: int = Field(default=0, description="bytes of the blobs sent")
+    mounted: int = Field(default=0, description="blobs mounted from another repository")
 
 
 class ImageBuilder(Protocol):

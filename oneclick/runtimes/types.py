@@ -1,11 +1,12 @@
 """The interface every stage runtime meets, and the values it takes and returns.
 
 A runtime runs one release of an app per stage. ``deploy`` starts the release from its image
-(named by layout root and digest), waits until its ``/readyz`` answers 200, and only then
-retires the release it replaces; a release that never gets ready is stopped and the previous
-one keeps serving (``DeployError``). ``status``/``instances`` report what runs and whether it
-is alive and healthy; ``stop`` ends a process but keeps its record; ``undeploy`` ends it and
-forgets it; ``stop_all`` stops every instance (``oneclick down``).
+(named by layout root and digest, or by ``image_reference`` for a container engine), waits
+until its ``/readyz`` answers 200, and only then retires the release it replaces; a release
+that never gets ready is stopped and the previous one keeps serving (``DeployError``).
+``status``/``instances`` report what runs and whether it is alive and healthy; ``stop`` ends
+a process but keeps its record; ``undeploy`` ends it and forgets it; ``stop_all`` stops every
+instance (``oneclick down``).
 
 ``DeployRequest.env`` carries settings, secrets and ``ONECLICK_DATABASE_URL``: it is left out
 of ``repr`` and a runtime passes it to the app's environment only, never to a file, a log
@@ -39,6 +40,12 @@ class DeployRequest(BaseModel):
     release: str = Field(pattern=RELEASE_NAME, description="the release version")
     image_root: Path = Field(description="the OCI image layout holding the image")
     image_digest: str = Field(pattern=DIGEST)
+    image_reference: str | None = Field(
+        default=None,
+        description="where an engine finds the image: a registry reference pinned by digest "
+        "(host/repo@sha256:...) or an engine image ID; runtimes that run from the layout "
+        "ignore it",
+    )
     env: dict[str, str] = Field(
         default_factory=dict,
         repr=False,
@@ -69,6 +76,7 @@ class DeployResult(BaseModel):
     started_at: str
     log: Path
     previous_release: str | None = None
+    container: str | None = Field(default=None, description="the container ID, if any")
 
 
 class InstanceStatus(BaseModel):
@@ -86,6 +94,7 @@ class InstanceStatus(BaseModel):
     started_at: str
     alive: bool = Field(description="the recorded process exists (and is ours)")
     healthy: bool = Field(description="its /healthz answered 200")
+    container: str | None = Field(default=None, description="the container ID, if any")
 
 
 class Runtime(Protocol):

@@ -1,14 +1,24 @@
-"""Hand-made app and library build directories for the image tests."""
+"""Hand-made app and library builds for the image tests, and real registries to push to."""
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from oneclick.images import ImageSpec
+from oneclick.registry import RegistryConfig
+from tests.oneclick.images.registry_support import (
+    HTPASSWD,
+    REGISTRY,
+    RunningRegistry,
+    push_tiny_base,
+    running_registry,
+)
 
 APP_MAIN = '''"""A stand-in for a compiled app's server."""
 
@@ -66,3 +76,41 @@ def make_spec(tmp_path: Path) -> Callable[..., ImageSpec]:
         )
 
     return make
+
+
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRegistry]:
+    """An open registry (no auth) on 127.0.0.1 for the whole session."""
+    if REGISTRY is None:
+        pytest.skip("docker-registry is not installed (scripts/test-deps installs it)")
+    with running_registry(tmp_path_factory.mktemp("registry")) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def auth_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRegistry]:
+    """A registry with htpasswd (basic) auth: user ``builder``, password in ``users``."""
+    if REGISTRY is None or HTPASSWD is None:
+        pytest.skip("docker-registry or htpasswd is missing (scripts/test-deps installs them)")
+    users = {"builder": "b-pass-7d1e"}
+    with running_registry(tmp_path_factory.mktemp("auth-registry"), users) as running:
+        yield running
+
+
+@pytest.fixture
+def registry_config(registry: RunningRegistry, request: pytest.FixtureRequest) -> RegistryConfig:
+    """The open registry, with a repository prefix of this test's own."""
+    return RegistryConfig(url=registry.host, insecure=True, prefix=prefix_for(request))
+
+
+def prefix_for(request: pytest.FixtureRequest) -> str:
+    name = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")
+    return (
+        f"t/{name[:40].strip('-')}-{hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:6]}"
+    )
+
+
+@pytest.fixture
+def tiny_base(registry_config: RegistryConfig, tmp_path: Path) -> str:
+    """A small base image pushed where ``registry_config`` looks for the runtime base."""
+    return push_tiny_base(registry_config, tmp_path / "tiny-base")

@@ -1,0 +1,383 @@
+"""The ``docker`` stage runtime: each (stage, app) is one container of a Docker engine.
+
+``DockerRuntime(config).deploy(request)``, holding this process's (stage, app) lock:
+
+1. finds the image: ``request.image_reference`` (a registry reference pinned by digest, or
+   an engine image ID); a registry image the engine lacks is pulled by digest;
+2. starts a container ``oneclick-<stage>-<app>-<n>`` with ``network_mode`` from the config
+   (``host`` by default: the app listens on a free port of ``config.port_range``, passed as
+   ``--port`` in the command), the image's own environment plus ``request.env`` (settings,
+   secrets, database URL: the container's environment is the only place they go), the
+   config's volumes, and labels ``dev.oneclick.app``, ``.stage``, ``.release``, ``.digest``,
+   ``.port``, ``.url``, ``.started``, ``.namespace`` (no secret is ever a label);
+3. polls ``/readyz`` until 200, the container exits, the request is aborted or
+   ``ready_timeout`` passes;
+4. ready: stops and removes every other container of (namespace, stage, app); not ready:
+   removes the new container, leaves the previous one serving and raises ``DeployError``
+   with the reason and the container's last log lines, secrets scrubbed.
+
+The engine is the record: ``status``/``instances`` read containers by label, ``stop`` stops
+a container and keeps it, ``undeploy`` removes it. ``namespace`` keeps two installations (or
+two test runs) sharing one engine apart. Deploys of the same (stage, app) are serialized
+within a process; flows serialize across processes with their concurrency limits.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+import httpx
+import requests.exceptions
+from docker.models.containers import Container
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from oneclick.errors import DeployError, TransientError
+from oneclick.images.spec import APP_PORT
+from oneclick.runtimes.redact import redact
+from oneclick.runtimes.types import DeployRequest, DeployResult, InstanceStatus, ProgressCallback
+
+log = logging.getLogger(__name__)
+
+LABEL = "dev.oneclick"
+LOG_TAIL_LINES = 20
+PORT_ATTEMPTS = 3
+_EngineErrors = (docker.errors.DockerException, requests.exceptions.RequestException)
+
+
+class DockerRuntimeConfig(BaseModel):
+    """Where and how a stage runs its containers."""
+
+    model_config = ConfigDict(frozen=True)
+
+    engine_url: str = Field(default="unix:///var/run/docker.sock", description="the engine API")
+    network: str = Field(default="host", description="the containers' network mode")
+    host: str = Field(default="127.0.0.1", description="where apps listen and are reached")
+    port_range: tuple[int, int] = Field(default=(18000, 18999))
+    namespace: str = Field(default="oneclick", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    volumes: tuple[str, ...] = Field(
+        default=(), description="host directories mounted at the same path (e.g. SQLite files)"
+    )
+    stop_timeout: int = Field(default=10, ge=0)
+    poll_interval: float = Field(default=0.2, gt=0)
+
+    @model_validator(mode="after")
+    def _check_ports(self) -> DockerRuntimeConfig:
+        low, high = self.port_range
+        if not 1024 <= low <= high <= 65535:
+            raise ValueError(f"port range {low}-{high} must lie within 1024-65535, low first")
+        return self
+
+
+class DockerRuntime:
+    """Runs each app of a stage as a container of the engine at ``config.engine_url``."""
+
+    def __init__(
+        self,
+        config: DockerRuntimeConfig | None = None,
+        client: docker.DockerClient | None = None,
+        auth: dict[str, str] | None = None,
+    ) -> None:
+        self.config = config or DockerRuntimeConfig()
+        self._client = client
+        self._auth = auth
+        self._locks: dict[tuple[str, str], threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    @property
+    def client(self) -> docker.DockerClient:
+        if self._client is None:
+            try:
+                self._client = docker.DockerClient(base_url=self.config.engine_url, timeout=120)
+            except _EngineErrors as exc:
+                raise TransientError(
+                    f"expected a Docker engine at {self.config.engine_url}, found none "
+                    f"answering ({exc}); start it or correct the stage's engine URL"
+                ) from exc
+        return self._client
+
+    def deploy(self, request: DeployRequest) -> DeployResult:
+        """Start ``request.release`` in a container and retire the previous one once ready."""
+        progress = request.on_progress or _ignore
+        with self._lock(request.stage, request.app):
+            try:
+                image = self._image(request, progress)
+                previous = self._containers(request.stage, request.app)
+                container, port = self._start_ready(request, image, previous, progress)
+                for old in previous:
+                    progress(f"retiring previous release {_label(old, 'release')} ({old.name})")
+                    self._remove(old)
+            except _EngineErrors as exc:
+                raise TransientError(
+                    f"the Docker engine failed while deploying {request.app} "
+                    f"{request.release} to {request.stage}: {redact(str(exc), request.env)}"
+                ) from exc
+        container.reload()
+        log.info("deployed %s %s on %s in %s", request.app, request.release, request.stage,
+                 container.name)  # fmt: skip
+        return DeployResult(
+            stage=request.stage,
+            app=request.app,
+            release=request.release,
+            digest=request.image_digest,
+            url=_label(container, "url"),
+            pid=int(container.attrs["State"]["Pid"]),
+            port=port,
+            started_at=_label(container, "started"),
+            log=Path(str(container.attrs.get("LogPath") or "")),
+            previous_release=_label(previous[0], "release") if previous else None,
+            container=container.id,
+        )
+
+    def status(self, stage: str, app: str) -> InstanceStatus | None:
+        """The newest container of ``app`` on ``stage``, checked now; None if none."""
+        containers = self._containers(stage, app)
+        return self._check(containers[0]) if containers else None
+
+    def instances(self) -> list[InstanceStatus]:
+        """Every container of this namespace, checked now."""
+        return [self._check(c) for c in self._containers()]
+
+    def stop(self, stage: str, app: str) -> bool:
+        """Stop the containers of ``app`` on ``stage`` (they stay); True if one ran."""
+        stopped = False
+        for container in self._containers(stage, app):
+            if container.status == "running":
+                container.stop(timeout=self.config.stop_timeout)
+                stopped = True
+        return stopped
+
+    def stop_all(self) -> list[InstanceStatus]:
+        """Stop every running container of this namespace; returns them as they are now."""
+        stopped = []
+        for container in self._containers():
+            if container.status == "running":
+                container.stop(timeout=self.config.stop_timeout)
+                stopped.append(self._check(container))
+        return stopped
+
+    def undeploy(self, stage: str, app: str) -> bool:
+        """Remove every container of ``app`` on ``stage``; True if there was one."""
+        with self._lock(stage, app):
+            containers = self._containers(stage, app)
+            for container in containers:
+                self._remove(container)
+        return bool(containers)
+
+    def _lock(self, stage: str, app: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault((stage, app), threading.Lock())
+
+    def _containers(self, stage: str | None = None, app: str | None = None) -> list[Container]:
+        """Containers of this namespace (of one stage and app), newest first."""
+        labels = [f"{LABEL}.namespace={self.config.namespace}"]
+        labels += [f"{LABEL}.stage={stage}"] if stage is not None else []
+        labels += [f"{LABEL}.app={app}"] if app is not None else []
+        found = self.client.containers.list(all=True, filters={"label": labels})
+        return sorted(found, key=lambda c: str(c.attrs.get("Created", "")), reverse=True)
+
+    def _image(self, request: DeployRequest, progress: ProgressCallback) -> str:
+        """The image to run, pulled by digest from its registry if the engine lacks it."""
+        reference = request.image_reference
+        if not reference:
+            raise DeployError(
+                f"cannot deploy {request.app} {request.release} to {request.stage}: the docker "
+                "runtime runs images from a registry or an engine, and the release names "
+                "neither (no image reference); build it with a registry or the Docker backend"
+            )
+        try:
+            self.client.images.get(reference)
+            return reference
+        except docker.errors.ImageNotFound:
+            pass
+        if "@sha256:" not in reference:
+            raise DeployError(
+                f"cannot deploy {request.app} {request.release} to {request.stage}: image "
+                f"{reference} is not in the engine and is not a registry reference pinned by "
+                "digest; rebuild the release or point the stage at the engine that built it"
+            )
+        progress(f"pulling {reference}")
+        repository, _, digest = reference.partition("@")
+        try:
+            self.client.images.pull(repository, tag=digest, auth_config=self._auth)
+        except docker.errors.APIError as exc:
+            raise DeployError(
+                f"cannot deploy {request.app} {request.release} to {request.stage}: the "
+                f"engine could not pull {reference}: {exc.explanation or exc}"
+            ) from exc
+        return reference
+
+    def _start_ready(
+        self,
+        request: DeployRequest,
+        image: str,
+        previous: list[Container],
+        progress: ProgressCallback,
+    ) -> tuple[Container, int]:
+        """Start the container and wait for it; another port is tried if the first was taken."""
+        reason, tail = "it was not started", ""
+        taken = {int(_label(c, "port") or 0) for c in self._containers()}
+        for _attempt in range(PORT_ATTEMPTS):
+            port = self._free_port(taken)
+            taken.add(port)
+            container = self._run(request, image, port)
+            progress(f"started {request.app} {request.release} as {container.name} on {port}")
+            try:
+                failure = self._wait_ready(container, port, request)
+            except BaseException:
+                self._remove(container)
+                raise
+            if failure is None:
+                return container, port
+            tail = _logs(container)
+            self._remove(container)
+            reason = failure
+            if "address already in use" not in tail.lower():
+                break
+            progress(f"port {port} was taken; trying another")
+        keeps = f"{previous[0].name} keeps serving" if previous else "nothing else was running"
+        lines = "\n".join(f"  | {line}" for line in tail.splitlines()[-LOG_TAIL_LINES:])
+        raise DeployError(
+            redact(
+                f"{request.app} {request.release} did not become ready on stage "
+                f"{request.stage}: {reason}. Its container was removed; {keeps}. Last lines "
+                f"of its log:\n{lines or '  | (nothing)'}",
+                request.env,
+            )
+        )
+
+    def _run(self, request: DeployRequest, image: str, port: int) -> Container:
+        config = self.config
+        host_network = config.network == "host"
+        inner_port = port if host_network else APP_PORT
+        url = f"http://{config.host}:{port}"
+        command = [
+            *("python", "-m", "uvicorn", "--app-dir", "/app", "server.main:app"),
+            *("--host", config.host if host_network else "0.0.0.0", "--port", str(inner_port)),
+        ]
+        labels = {
+            f"{LABEL}.namespace": config.namespace,
+            f"{LABEL}.app": request.app,
+            f"{LABEL}.stage": request.stage,
+            f"{LABEL}.release": request.release,
+            f"{LABEL}.digest": request.image_digest,
+            f"{LABEL}.port": str(port),
+            f"{LABEL}.url": url,
+            f"{LABEL}.started": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        options: dict[str, Any] = {}
+        if not host_network:
+            options["ports"] = {f"{APP_PORT}/tcp": (config.host, port)}
+        suffix = int(time.time() * 1000) % 10**10
+        return self.client.containers.run(
+            image,
+            command,
+            name=f"oneclick-{request.stage}-{request.app}-{suffix}",
+            detach=True,
+            environment=dict(request.env),
+            labels=labels,
+            network_mode=config.network,
+            volumes={path: {"bind": path, "mode": "rw"} for path in config.volumes},
+            **options,
+        )
+
+    def _wait_ready(self, container: Container, port: int, request: DeployRequest) -> str | None:
+        """None once ``/readyz`` answers 200; else why not."""
+        timeout = request.ready_timeout
+        deadline = time.monotonic() + timeout
+        last = "it did not answer"
+        url = f"http://{self.config.host}:{port}/readyz"
+        with httpx.Client(trust_env=False) as client:
+            while True:
+                container.reload()
+                if container.status in ("exited", "dead"):
+                    code = container.attrs["State"].get("ExitCode")
+                    return f"the container exited with code {code}"
+                reason = request.abort() if request.abort else None
+                if reason:
+                    return f"the rollout was abandoned: {reason}"
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return f"it was not ready within {timeout:g} s; {last}"
+                try:
+                    response = client.get(url, timeout=min(2.0, remaining))
+                except httpx.HTTPError:
+                    last = "/readyz did not answer"
+                else:
+                    if response.status_code == 200:
+                        return None
+                    last = f"/readyz last answered {response.status_code} {response.text[:300]}"
+                time.sleep(min(self.config.poll_interval, max(0.0, deadline - time.monotonic())))
+
+    def _free_port(self, taken: set[int]) -> int:
+        low, high = self.config.port_range
+        for port in range(low, high + 1):
+            if port not in taken and _bindable(self.config.host, port):
+                return port
+        raise DeployError(
+            f"no free port left in {low}-{high} on {self.config.host}; widen the stage's "
+            "port range or undeploy apps that are no longer needed"
+        )
+
+    def _remove(self, container: Container) -> None:
+        try:
+            if container.status == "running":
+                container.stop(timeout=self.config.stop_timeout)
+            container.remove(force=True)
+        except docker.errors.NotFound:
+            return
+
+    def _check(self, container: Container) -> InstanceStatus:
+        alive = container.status == "running"
+        url = _label(container, "url")
+        return InstanceStatus(
+            stage=_label(container, "stage"),
+            app=_label(container, "app"),
+            release=_label(container, "release"),
+            digest=_label(container, "digest"),
+            url=url,
+            pid=int(container.attrs.get("State", {}).get("Pid", 0)),
+            port=int(_label(container, "port") or 0),
+            started_at=_label(container, "started"),
+            alive=alive,
+            healthy=alive and _answers(f"{url}/healthz"),
+            container=container.id,
+        )
+
+
+def _label(container: Container, name: str) -> str:
+    return str(container.labels.get(f"{LABEL}.{name}", ""))
+
+
+def _logs(container: Container) -> str:
+    try:
+        return bytes(container.logs(tail=LOG_TAIL_LINES * 2)).decode("utf-8", "replace")
+    except _EngineErrors:
+        return ""
+
+
+def _bindable(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1.0, trust_env=False).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _ignore(message: str) -> None:
+    return None
