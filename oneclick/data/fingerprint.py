@@ -62,7 +62,7 @@ def read_record(connection: Connection) -> SchemaRecord | None:
     """The whole record (with the schema description when it has one), or None."""
     if not inspect(connection).has_table(TABLE_NAME):
         return None
-    columns = [c for c in schema_table.c if c.name != SNAPSHOT_COLUMN]
+    columns = [c for c in schema_table.c if c.name not in ("id", SNAPSHOT_COLUMN)]
     if _has_snapshot_column(connection):
         columns.append(schema_table.c[SNAPSHOT_COLUMN])
     row = connection.execute(select(*columns).where(schema_table.c.id == 1)).mappings().first()
