@@ -15,15 +15,9 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/oneclick demo
 
-# The tests that drive the command line and `prefect` in subprocesses get a session (and a
-# Prefect server) of their own: in one shared session they lose the server after the flow
-# tests (an open question, see CHANGELOG), while the in-process tests keep reaching it.
-E2E := tests/oneclick/cli tests/test_prefect_yaml.py
-
 test: $(STAMP)
 	scripts/test-deps
-	$(BIN)/pytest $(E2E)
-	$(BIN)/pytest $(addprefix --ignore=,$(E2E))
+	$(BIN)/pytest
 
 check: $(STAMP)
 	$(BIN)/ruff format --check .
