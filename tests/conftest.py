@@ -9,7 +9,6 @@ anywhere, so in-process flows and CLI subprocesses use the same server.
 from __future__ import annotations
 
 import os
-import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,14 +18,7 @@ import pytest
 from oneclick.cli.server import server_environment, start_server, stop_server
 from oneclick.errors import OneclickError
 from oneclick.home import Home
-from tests.support import EXAMPLES, SECRET
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
+from tests.support import EXAMPLES, SECRET, free_port
 
 _SESSION_DIR = Path(tempfile.mkdtemp(prefix="oneclick-tests-"))
 _SERVER_HOME = Home(_SESSION_DIR / "server")

@@ -15,12 +15,6 @@ from tests.support import EXAMPLES
 
 ROOT = Path(__file__).resolve().parents[1]
 
-pytestmark = pytest.mark.xfail(
-    reason="in a fresh clone the session's Prefect server is unreachable from `prefect` "
-    "subprocesses (connection refused) while in-process tests reach it; under investigation",
-    strict=False,
-)
-
 
 def prefect(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(

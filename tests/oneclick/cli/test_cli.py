@@ -38,11 +38,6 @@ def test_usage_errors_exit_2() -> None:
     assert "Missing argument 'APP'" in result.stderr
 
 
-@pytest.mark.xfail(
-    reason="in a fresh clone the session's Prefect server is unreachable from these tests "
-    "(connection refused) while in-process tests reach it; under investigation",
-    strict=False,
-)
 def test_publish_promote_status_end_to_end(home: Path) -> None:
     for library in ("money-formats", "finance-common"):
         result = oneclick("publish", "library", str(EXAMPLES / library))
@@ -72,11 +67,6 @@ def test_publish_promote_status_end_to_end(home: Path) -> None:
         assert SECRET not in output.stdout + output.stderr
 
 
-@pytest.mark.xfail(
-    reason="in a fresh clone the session's Prefect server is unreachable from these tests "
-    "(connection refused) while in-process tests reach it; under investigation",
-    strict=False,
-)
 def test_a_broken_model_fails_with_one_line_per_problem_and_exit_1(
     home: Path, tmp_path: Path
 ) -> None:
@@ -88,11 +78,6 @@ def test_a_broken_model_fails_with_one_line_per_problem_and_exit_1(
     assert f"{app}:1:6:" in result.stderr
 
 
-@pytest.mark.xfail(
-    reason="in a fresh clone the session's Prefect server is unreachable from these tests "
-    "(connection refused) while in-process tests reach it; under investigation",
-    strict=False,
-)
 def test_an_unknown_stage_fails_clearly(home: Path) -> None:
     result = oneclick("publish", "app", str(EXAMPLES / "expenses"), "--stage", "staging")
     assert result.returncode == 1

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import free_port
-from tests.support import EXAMPLES
+from tests.support import EXAMPLES, free_port
 
 
 def oneclick(home: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -11,12 +11,14 @@ following renames and allowing widened types (5 → 5.000, a date → that date 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import random
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import MetaData, Table, create_engine, insert, select, text
+from sqlalchemy import Engine, MetaData, Table, create_engine, insert, select, text
+from sqlalchemy.pool import NullPool
 
 from oneclick.compiler.schema import app_metadata, schema_fingerprint
 from oneclick.data import SchemaPlan, SchemaResult, apply_schema, plan_schema
@@ -24,6 +26,12 @@ from oneclick.data.snapshot import RESERVED_PREFIXES, describe_live_schema
 from oneclick.model.types import AppModel
 
 Rows = dict[str, dict[int, dict[str, Any]]]  # table → id → column → value
+
+
+@functools.lru_cache(maxsize=256)
+def engine_for(url: str) -> Engine:
+    """A plain engine (not the data tool's), kept per URL, opening a connection per use."""
+    return create_engine(url, poolclass=NullPool)
 
 
 def app(*entities: dict[str, Any], name: str = "shop") -> AppModel:
@@ -54,25 +62,22 @@ def full_plan(url: str, model: AppModel) -> SchemaPlan:
 
 
 def execute(url: str, sql: str, **params: Any) -> None:
-    engine = create_engine(url)
+    engine = engine_for(url)
     with engine.begin() as connection:
         connection.execute(text(sql), params)
-    engine.dispose()
 
 
 def scalar(url: str, sql: str) -> Any:
-    engine = create_engine(url)
+    engine = engine_for(url)
     with engine.connect() as connection:
         value = connection.execute(text(sql)).scalar()
-    engine.dispose()
     return value
 
 
 def live_schema(url: str) -> dict[str, Any]:
-    engine = create_engine(url)
+    engine = engine_for(url)
     with engine.connect() as connection:
         described = describe_live_schema(connection)
-    engine.dispose()
     return described
 
 
@@ -105,7 +110,7 @@ def fill(url: str, model: AppModel, rows: int = 3, seed: int = 0) -> None:
     (references point to existing rows when their table has any)."""
     rng = random.Random(seed)
     metadata = app_metadata(model)
-    engine = create_engine(url)
+    engine = engine_for(url)
     with engine.begin() as connection:
         ids: dict[str, list[int]] = {}
         for table in metadata.sorted_tables:
@@ -116,12 +121,11 @@ def fill(url: str, model: AppModel, rows: int = 3, seed: int = 0) -> None:
                 values = {c.name: _value(rng, c, ids) for c in table.columns if c.name != "id"}
                 new_id = connection.execute(insert(table).values(**values)).inserted_primary_key
                 ids[table.name].append(int(new_id[0]))
-    engine.dispose()
 
 
 def dump(url: str) -> Rows:
     """Every row of every table (oneclick's own excepted), by table and id."""
-    engine = create_engine(url)
+    engine = engine_for(url)
     metadata = MetaData()
     metadata.reflect(engine)
     found: Rows = {}
@@ -130,7 +134,6 @@ def dump(url: str) -> Rows:
             if name.startswith(RESERVED_PREFIXES):
                 continue
             found[name] = _rows(connection, table)
-    engine.dispose()
     return found
 
 

@@ -215,7 +215,7 @@ def fresh_database(backend: str, request: pytest.FixtureRequest) -> Iterator[str
 
 
 @settings(
-    max_examples=20,
+    max_examples=30,
     deadline=None,
     derandomize=True,
     database=None,
