@@ -15,12 +15,14 @@ ends. ``postgresql://`` URLs use psycopg 3.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.pool import NullPool
 
 READ_ONLY = {"oneclick_read_only": True}
 SCHEMA_LOCK_KEY = int.from_bytes(hashlib.sha256(b"oneclick_schema").digest()[:8], signed=True)
@@ -36,12 +38,20 @@ def database_url(url: str) -> str:
 
 
 def make_engine(url: str) -> Engine:
+    """The engine for ``url``: one per URL per process, without a pool, so every use opens
+    its own connection and nothing stays open between runs, while the dialect and the
+    compiled statements (reflection queries are costly to compile) are kept."""
     url = database_url(url)
-    if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 60})
+    return _engine(url)
+
+
+@functools.lru_cache(maxsize=64)
+def _engine(url: str) -> Engine:
+    if not url.startswith("sqlite"):
+        return create_engine(url, poolclass=NullPool)
+    engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": 60})
 
     @event.listens_for(engine, "connect")
     def _no_driver_transactions(dbapi_connection: Any, _record: Any) -> None:
