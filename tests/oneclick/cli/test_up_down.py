@@ -62,10 +62,17 @@ def test_up_serves_the_flows_and_down_stops_everything(tmp_path: Path) -> None:
             time.sleep(1)
         assert names == {"publish-app", "publish-library", "promote-app"}
         [library] = [d for d in found if d["name"] == "publish-library"]
-        run = httpx.post(
-            f"{api}/deployments/{library['id']}/create_flow_run",
-            json={"parameters": {"path": str(EXAMPLES / "money-formats")}},
-        ).json()
+        created = httpx.Response(0)
+        while time.monotonic() < deadline:  # the served deployment may still be registering
+            created = httpx.post(
+                f"{api}/deployments/{library['id']}/create_flow_run",
+                json={"parameters": {"path": str(EXAMPLES / "money-formats")}},
+            )
+            if created.status_code == 201:
+                break
+            time.sleep(1)
+        assert created.status_code == 201, created.text
+        run = created.json()
         state = ""
         while time.monotonic() < deadline + 120 and state not in ("COMPLETED", "FAILED", "CRASHED"):
             time.sleep(1)
