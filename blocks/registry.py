@@ -57,6 +57,11 @@ class Registry(Block):
         ),
     )
 
+    engine_url: str = Field(
+        default="unix:///var/run/docker.sock",
+        description="For builder 'docker': the Docker engine that builds (unix:// or tcp://).",
+    )
+
     def to_config(self) -> RegistryConfig:
         return RegistryConfig(
             url=self.url,
@@ -66,4 +71,5 @@ class Registry(Block):
             insecure=self.insecure,
             builder=self.builder,
             base_image=self.base_image,
+            engine_url=self.engine_url,
         )

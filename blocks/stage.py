@@ -13,7 +13,11 @@ from prefect.blocks.core import Block
 from prefect.types import SecretDict
 from pydantic import Field, SecretStr
 
+from blocks.registry import Registry
+from oneclick.errors import StageError
 from oneclick.home import Home
+from oneclick.registry import RegistryConfig
+from oneclick.runtimes.docker_config import DockerRuntimeConfig
 from oneclick.stages import StageConfig
 
 
@@ -25,8 +29,23 @@ class Stage(Block):
     order: int = Field(
         default=0, description="Position in the promotion path: development 1, qa 2, production 3."
     )
-    runtime: Literal["local"] = Field(
-        default="local", description="Where the stage runs apps: local processes on this machine."
+    runtime: Literal["local", "docker"] = Field(
+        default="local",
+        description=(
+            "Where the stage runs apps: 'local' processes on this machine, or 'docker' "
+            "containers of the Docker engine below (needs a registry)."
+        ),
+    )
+    registry: str = Field(
+        default="",
+        description=(
+            "Name of the 'oneclick Registry' block images of this stage are pushed to and "
+            "pulled from. Empty: an OCI layout under ONECLICK_HOME (local runtime only)."
+        ),
+    )
+    docker: DockerRuntimeConfig = Field(
+        default_factory=DockerRuntimeConfig,
+        description="For runtime 'docker': the engine, network, port range and volumes.",
     )
     database_url: SecretStr | None = Field(
         default=None,
@@ -54,6 +73,8 @@ class Stage(Block):
             order=self.order,
             runtime=self.runtime,
             database_url=url,
+            registry=self._registry(name),
+            docker=self.docker,
             settings=self.settings,
             secrets={
                 app: {key: SecretStr(str(value)) for key, value in values.items()}
@@ -61,3 +82,17 @@ class Stage(Block):
             },
             requires_approval=self.requires_approval,
         )
+
+    def _registry(self, stage: str) -> RegistryConfig | None:
+        if not self.registry:
+            return None
+        try:
+            block = Registry.load(self.registry)
+        except ValueError as exc:
+            raise StageError(
+                f"stage {stage!r} names the registry {self.registry!r}, which has no "
+                f"'oneclick Registry' block: create one named {self.registry!r} in the Prefect "
+                "UI (Blocks) or clear the stage's registry"
+            ) from exc
+        assert isinstance(block, Registry)
+        return block.to_config()

@@ -28,6 +28,6 @@ def publish_app(
     libraries = resolve_libraries(model, home)
     build = compile_app_build(model, libraries, home)
     version = release_version(model, build)
-    image = build_image(model, build, libraries, home)
+    image = build_image(model, build, libraries, home, stage_config.registry)
     release = record_release(model, build, image, version, home, source_revision)
     return roll_out(release, stage_config, home, "published to")

@@ -32,7 +32,9 @@ class RolloutResult(BaseModel):
     stage: str
     url: str
     image_digest: str
+    image_reference: str
     schema_changes: list[str]
+    drift: list[str] = []
 
 
 def _phase(exc: BaseException) -> Phase:
@@ -87,8 +89,17 @@ def roll_out(release: ReleaseView, stage: StageConfig, home: Home, verb: str) ->
         schema_changes=changes,
         schema_script=schema.script,
     )
+    drift = schema.drift or plan.drift
+    for change in drift:
+        logger.warning("%s database changed outside oneclick: %s", stage.name, change)
     report_release(
-        release, stage.name, deployed.url, schema.changes or plan.changes, schema.script, verb
+        release,
+        stage.name,
+        deployed.url,
+        schema.changes or plan.changes,
+        schema.script,
+        verb,
+        drift,
     )
     logger.info("%s %s %s %s: %s", release.app, release.version, verb, stage.name, deployed.url)
     return RolloutResult(
@@ -97,5 +108,7 @@ def roll_out(release: ReleaseView, stage: StageConfig, home: Home, verb: str) ->
         stage=stage.name,
         url=deployed.url,
         image_digest=release.image_digest,
+        image_reference=release.image_reference,
         schema_changes=changes,
+        drift=[str(c) for c in drift],
     )

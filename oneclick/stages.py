@@ -2,6 +2,9 @@
 
 Flows turn the Prefect ``Stage`` block into a ``StageConfig``; the engine only sees this.
 Settings and secrets are kept per app: ``settings["expenses"]["ApprovalLimit"] = "500"``.
+``registry`` is where the stage's images are pushed and pulled (None: the OCI layout under
+the oneclick home, which only the ``local`` runtime can run); ``docker`` says how a
+``docker`` stage reaches its engine.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 from oneclick.errors import StageError
+from oneclick.registry import RegistryConfig
+from oneclick.runtimes.docker_config import DockerRuntimeConfig
 
 SETTING_PREFIX = "ONECLICK_SETTING_"
 SECRET_PREFIX = "ONECLICK_SECRET_"
@@ -23,8 +28,10 @@ class StageConfig(BaseModel):
 
     name: str
     order: int = 0
-    runtime: Literal["local"] = "local"
+    runtime: Literal["local", "docker"] = "local"
     database_url: SecretStr
+    registry: RegistryConfig | None = None
+    docker: DockerRuntimeConfig = DockerRuntimeConfig()
     settings: dict[str, dict[str, str]] = {}
     secrets: dict[str, dict[str, SecretStr]] = {}
     requires_approval: bool = False

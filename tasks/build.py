@@ -10,11 +10,12 @@ from prefect.cache_policies import NO_CACHE
 
 from oneclick.compiler import CompileResult, compile_app, compile_library
 from oneclick.home import Home
-from oneclick.images import ImageResult, ImageSpec, LayoutImageBuilder
+from oneclick.images import ImageResult, ImageSpec, image_builder
 from oneclick.libraries import LibraryBuild
 from oneclick.libraries.store import LibraryPublishResult, LibraryStore
 from oneclick.model import load_app, load_library
 from oneclick.model.types import AppModel, LibraryModel
+from oneclick.registry import RegistryConfig
 from tasks.retry import RETRY
 
 
@@ -83,8 +84,13 @@ def store_library(build: CompileResult, home: Home) -> LibraryPublishResult:
 
 @task(name="build image", cache_policy=NO_CACHE, **RETRY)
 def build_image(
-    model: AppModel, build: CompileResult, libraries: list[LibraryBuild], home: Home
+    model: AppModel,
+    build: CompileResult,
+    libraries: list[LibraryBuild],
+    home: Home,
+    registry: RegistryConfig | None = None,
 ) -> ImageResult:
+    """Build the release's image: pushed to ``registry``, or into the home's OCI layout."""
     spec = ImageSpec(
         repository=model.app,
         tag=image_tag(release_version(model, build)),
@@ -96,6 +102,8 @@ def build_image(
             "dev.oneclick.build-digest": build.digest,
         },
     )
-    image = LayoutImageBuilder(home.images).build(spec)
-    get_run_logger().info("image %s (%d bytes)", image.digest, image.size)
+    where = f"registry {registry.host} ({registry.builder})" if registry else "the OCI layout"
+    get_run_logger().info("building %s:%s into %s", spec.repository, spec.tag, where)
+    image = image_builder(registry, home.images).build(spec)
+    get_run_logger().info("image %s (%d bytes)", image.reference, image.size)
     return image

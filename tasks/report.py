@@ -20,8 +20,19 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _changes_table(changes: list[SchemaChange]) -> list[str]:
+    rows = [f"| {c.kind} | {c.table} | {c.column or ''} | {_cell(c.detail)} |" for c in changes]
+    return ["| change | table | column | detail |", "|---|---|---|---|", *rows]
+
+
 def release_markdown(
-    release: ReleaseView, stage: str, url: str, changes: list[SchemaChange], script: str, verb: str
+    release: ReleaseView,
+    stage: str,
+    url: str,
+    changes: list[SchemaChange],
+    script: str,
+    verb: str,
+    drift: list[SchemaChange] | None = None,
 ) -> str:
     libraries = ", ".join(f"{lib['name']} {lib['version']}" for lib in release.libraries) or "none"
     lines = [
@@ -39,12 +50,20 @@ def release_markdown(
         "",
     ]
     if changes:
-        lines += ["| change | table | column | detail |", "|---|---|---|---|"]
-        lines += [
-            f"| {c.kind} | {c.table} | {c.column or ''} | {_cell(c.detail)} |" for c in changes
-        ]
+        lines += _changes_table(changes)
     else:
         lines.append("None: the database already matched this release.")
+    if drift:
+        lines += [
+            "",
+            "## Changes made outside oneclick",
+            "",
+            f"The {stage} database was changed since oneclick last brought it to a release. "
+            "Nothing was dropped: objects made outside oneclick are kept, and what the model "
+            "needs is in place.",
+            "",
+            *_changes_table(drift),
+        ]
     lines += ["", "## Database script", "", "```python", script.rstrip(), "```", ""]
     return "\n".join(lines)
 
@@ -57,8 +76,9 @@ def report_release(
     changes: list[SchemaChange],
     script: str,
     verb: str = "published to",
+    drift: list[SchemaChange] | None = None,
 ) -> str:
-    markdown = release_markdown(release, stage, url, changes, script, verb)
+    markdown = release_markdown(release, stage, url, changes, script, verb, drift)
     create_markdown_artifact(
         markdown=markdown,
         key=_key(release.app, stage, "release"),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
@@ -12,7 +10,8 @@ from oneclick.data import SchemaPlan, SchemaResult, apply_schema, plan_schema
 from oneclick.home import Home
 from oneclick.model.types import AppModel
 from oneclick.releases import ReleaseView
-from oneclick.runtimes import AbortCheck, DeployRequest, DeployResult, LocalRuntime
+from oneclick.runtimes import AbortCheck, DeployRequest, DeployResult
+from oneclick.runtimes.select import locate_image, stage_runtime
 from oneclick.stages import StageConfig
 from tasks.retry import RETRY
 
@@ -59,14 +58,16 @@ def deploy_to_stage(
     """Start the release's image on the stage; secrets go from the stage config to the process
     environment here and nowhere else (never through a task or flow parameter)."""
     logger = get_run_logger()
+    image_root, image_reference = locate_image(release.image_reference, stage, home)
     request = DeployRequest(
         stage=stage.name,
         app=release.app,
         release=release.version,
-        image_root=Path(release.image_reference.removeprefix("oci-layout:").split("@")[0]),
+        image_root=image_root,
         image_digest=release.image_digest,
+        image_reference=image_reference,
         env=stage.environment(release.manifest),
         on_progress=logger.info,
         abort=abort,
     )
-    return LocalRuntime(home.runtime).deploy(request)
+    return stage_runtime(stage, home).deploy(request)

@@ -1,4 +1,4 @@
-"""The subcommands: publish, promote, status, stages, up, down, demo."""
+"""The subcommands: publish, promote, status, undeploy, stages, up, down, demo."""
 
 from __future__ import annotations
 
@@ -76,37 +76,34 @@ def promote(
 @click.argument("app", required=False)
 @pass_context
 def status(context: Context, app: str | None) -> None:
-    """What each app runs on each stage: version, image, schema, URL, health."""
-    from oneclick.runtimes import LocalRuntime
-
+    """What each app runs on each stage: version, image, schema, drift, URL, health."""
     rows = Catalog(context.home.catalog_url).status(app)
     if not rows:
         click.echo("nothing published yet" + (f" for {app}" if app else ""))
         return
-    runtime = LocalRuntime(context.home.runtime)
-    header = ("APP", "STAGE", "VERSION", "IMAGE", "SCHEMA", "URL", "HEALTH")
-    table = [header]
-    for row in rows:
-        instance = runtime.status(row.stage, row.app)
-        health = (
-            "down"
-            if instance is None or not instance.alive
-            else ("healthy" if instance.healthy else "unhealthy")
-        )
-        table.append(
-            (
-                row.app,
-                row.stage,
-                row.version,
-                row.image_digest[7:19],
-                row.schema_fingerprint[7:19],
-                row.url or "-",
-                health,
-            )
-        )
-    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-    for line in table:
-        click.echo("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)))
+    from oneclick.cli.status import echo_status
+
+    echo_status(context, rows)
+
+
+@cli.command()
+@click.argument("app")
+@click.option("--stage", required=True, help="The stage to take the app off.")
+@pass_context
+def undeploy(context: Context, app: str, stage: str) -> None:
+    """Stop APP on STAGE and remove what the stage's runtime made for it. Its database and
+    its releases stay: publishing or promoting again brings it back."""
+    context.connect()
+    from flows.stages import load_stage
+    from oneclick.runtimes.select import stage_runtime
+
+    config = load_stage(stage, context.home)
+    removed = stage_runtime(config, context.home).undeploy(stage, app)
+    recorded = Catalog(context.home.catalog_url).record_undeploy(app, stage)
+    if removed or recorded:
+        click.secho(f"{app} no longer runs on {stage}; its database is kept", fg="green")
+    else:
+        click.echo(f"{app} was not deployed on {stage}: nothing to do")
 
 
 @cli.command()
@@ -123,8 +120,10 @@ def stages(context: Context) -> None:
         config = block.to_config(name, context.home)
         database = "embedded SQLite" if block.database_url is None else "configured URL"
         approval = ", requires approval" if config.requires_approval else ""
+        registry = f"  registry={config.registry.host}" if config.registry else ""
         click.echo(
-            f"{config.order}  {name:<12} runtime={config.runtime}  database={database}{approval}"
+            f"{config.order}  {name:<12} runtime={config.runtime}{registry}  "
+            f"database={database}{approval}"
         )
 
 

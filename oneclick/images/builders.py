@@ -3,15 +3,13 @@
 ``image_builder(registry, layout)`` is what a flow calls: no registry configured means the
 embedded default (``LayoutImageBuilder`` writing into ``layout``, which the local runtime
 reads); a registry whose ``builder`` is ``daemonless`` gets a ``RegistryImageBuilder`` that
-pushes there. The ``docker`` builder needs a Docker engine, which the registry does not name:
-the caller builds it with ``oneclick.images.docker_backend`` and the stage's engine URL.
+pushes there; ``docker`` gets a ``DockerImageBuilder`` on the registry's ``engine_url``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from oneclick.errors import BuildError
 from oneclick.images.daemonless import RegistryImageBuilder
 from oneclick.images.layout import LayoutImageBuilder
 from oneclick.images.spec import ImageBuilder
@@ -24,8 +22,6 @@ def image_builder(registry: RegistryConfig | None, layout: Path) -> ImageBuilder
         return LayoutImageBuilder(layout)
     if registry.builder == "daemonless":
         return RegistryImageBuilder(registry)
-    raise BuildError(
-        f"the registry {registry.host} asks for the {registry.builder!r} builder, which "
-        "needs a Docker engine: build with oneclick.images.docker_backend.DockerImageBuilder "
-        "and the engine's URL, or set builder to 'daemonless'"
-    )
+    from oneclick.images.docker_backend import DockerImageBuilder, connect_engine
+
+    return DockerImageBuilder(connect_engine(registry.engine_url), registry=registry)

@@ -47,6 +47,9 @@ class RegistryConfig(BaseModel):
     insecure: bool = Field(default=False, description="plain HTTP instead of HTTPS")
     builder: Literal["daemonless", "docker"] = "daemonless"
     base_image: str = Field(default="", description="the runtime base; empty: the default")
+    engine_url: str = Field(
+        default="unix:///var/run/docker.sock", description="the Docker engine of builder 'docker'"
+    )
 
     @field_validator("url")
     @classmethod

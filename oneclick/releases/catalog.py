@@ -115,6 +115,9 @@ def _engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+_SETTLED = (Phase.SUCCEEDED.value, Phase.UNDEPLOYED.value)
+
+
 class Catalog:
     """The release catalog at a SQLAlchemy URL (SQLite by default)."""
 
@@ -242,19 +245,41 @@ class Catalog:
             return DeploymentView.of(row)
 
     def current(self, app: str, stage: str) -> DeploymentView | None:
-        """The last successful deployment of the app on the stage: what it runs now."""
+        """The last successful deployment of the app on the stage: what it runs now (None
+        when it was never deployed there, or undeployed since)."""
         with self._session() as session:
             row = session.scalars(
                 select(Deployment)
                 .where(
-                    Deployment.app == app,
-                    Deployment.stage == stage,
-                    Deployment.phase == Phase.SUCCEEDED.value,
+                    Deployment.app == app, Deployment.stage == stage, Deployment.phase.in_(_SETTLED)
                 )
                 .order_by(Deployment.id.desc())
                 .limit(1)
             ).one_or_none()
-            return DeploymentView.of(row) if row else None
+            return DeploymentView.of(row) if row and row.phase == Phase.SUCCEEDED.value else None
+
+    def record_undeploy(self, app: str, stage: str) -> bool:
+        """Record that nothing runs of ``app`` on ``stage`` now; False if nothing did."""
+        current = self.current(app, stage)
+        if current is None:
+            return False
+        with self._session() as session:
+            release = session.scalars(
+                select(Release).where(Release.app == app, Release.version == current.version)
+            ).one()
+            now = _now()
+            session.add(
+                Deployment(
+                    release_id=release.id,
+                    app=app,
+                    stage=stage,
+                    phase=Phase.UNDEPLOYED.value,
+                    schema_changes="[]",
+                    started_at=now,
+                    finished_at=now,
+                )
+            )
+        return True
 
     def deployments(self, app: str | None = None, limit: int = 100) -> list[DeploymentView]:
         """Most recent first."""
@@ -266,15 +291,20 @@ class Catalog:
 
     def status(self, app: str | None = None) -> list[DeploymentView]:
         """What each app runs on each stage now (its last successful deployment)."""
-        seen: dict[tuple[str, str], DeploymentView] = {}
+        seen: dict[tuple[str, str], Deployment] = {}
         with self._session() as session:
             query = (
                 select(Deployment)
-                .where(Deployment.phase == Phase.SUCCEEDED.value)
+                .where(Deployment.phase.in_(_SETTLED))
                 .order_by(Deployment.id.desc())
             )
             if app is not None:
                 query = query.where(Deployment.app == app)
             for row in session.scalars(query):
-                seen.setdefault((row.app, row.stage), DeploymentView.of(row))
-        return sorted(seen.values(), key=lambda d: (d.app, d.stage))
+                seen.setdefault((row.app, row.stage), row)
+            running = [
+                DeploymentView.of(row)
+                for row in seen.values()
+                if row.phase == Phase.SUCCEEDED.value
+            ]
+        return sorted(running, key=lambda d: (d.app, d.stage))

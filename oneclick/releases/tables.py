@@ -17,12 +17,14 @@ class Phase(enum.StrEnum):
 
     ``failed`` means the release is bad (it never became ready, its schema was refused);
     ``errored`` means the infrastructure broke. Both leave the previous release serving.
+    ``undeployed`` marks the release that ran there as taken off the stage: nothing runs now.
     """
 
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     ERRORED = "errored"
+    UNDEPLOYED = "undeployed"
 
     def is_terminal(self) -> bool:
         return self is not Phase.RUNNING

@@ -37,10 +37,10 @@ import docker.errors
 import httpx
 import requests.exceptions
 from docker.models.containers import Container
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from oneclick.errors import DeployError, TransientError
 from oneclick.images.spec import APP_PORT
+from oneclick.runtimes.docker_config import DockerRuntimeConfig
 from oneclick.runtimes.redact import redact
 from oneclick.runtimes.types import DeployRequest, DeployResult, InstanceStatus, ProgressCallback
 
@@ -50,30 +50,6 @@ LABEL = "dev.oneclick"
 LOG_TAIL_LINES = 20
 PORT_ATTEMPTS = 3
 _EngineErrors = (docker.errors.DockerException, requests.exceptions.RequestException)
-
-
-class DockerRuntimeConfig(BaseModel):
-    """Where and how a stage runs its containers."""
-
-    model_config = ConfigDict(frozen=True)
-
-    engine_url: str = Field(default="unix:///var/run/docker.sock", description="the engine API")
-    network: str = Field(default="host", description="the containers' network mode")
-    host: str = Field(default="127.0.0.1", description="where apps listen and are reached")
-    port_range: tuple[int, int] = Field(default=(18000, 18999))
-    namespace: str = Field(default="oneclick", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-    volumes: tuple[str, ...] = Field(
-        default=(), description="host directories mounted at the same path (e.g. SQLite files)"
-    )
-    stop_timeout: int = Field(default=10, ge=0)
-    poll_interval: float = Field(default=0.2, gt=0)
-
-    @model_validator(mode="after")
-    def _check_ports(self) -> DockerRuntimeConfig:
-        low, high = self.port_range
-        if not 1024 <= low <= high <= 65535:
-            raise ValueError(f"port range {low}-{high} must lie within 1024-65535, low first")
-        return self
 
 
 class DockerRuntime:

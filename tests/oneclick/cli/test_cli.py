@@ -58,12 +58,24 @@ def test_publish_promote_status_end_to_end(home: Path) -> None:
     status = oneclick("status")
     assert status.returncode == 0, status.stderr
     lines = status.stdout.splitlines()
-    assert lines[0].split() == ["APP", "STAGE", "VERSION", "IMAGE", "SCHEMA", "URL", "HEALTH"]
+    header = ["APP", "STAGE", "VERSION", "IMAGE", "SCHEMA", "DRIFT", "URL", "INSTANCE", "HEALTH"]
+    assert lines[0].split() == header
     rows = {line.split()[1]: line.split() for line in lines[1:]}
     assert set(rows) == {"development", "qa"}
     assert rows["development"][2] == rows["qa"][2]  # the same release
-    assert rows["qa"][5] == url and rows["qa"][6] == "healthy"
-    for output in (published, promoted, status):
+    assert rows["qa"][5:7] == ["none", url] and rows["qa"][8] == "healthy"
+    assert rows["qa"][7].startswith("pid:")
+
+    undeployed = oneclick("undeploy", "expenses", "--stage", "qa")
+    assert undeployed.returncode == 0, undeployed.stderr
+    assert "expenses no longer runs on qa; its database is kept" in undeployed.stdout
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"{url}/readyz")
+    after = oneclick("status").stdout.splitlines()
+    assert [line.split()[1] for line in after[1:]] == ["development"]
+    again = oneclick("undeploy", "expenses", "--stage", "qa")
+    assert again.returncode == 0 and "was not deployed on qa: nothing to do" in again.stdout
+    for output in (published, promoted, status, undeployed):
         assert SECRET not in output.stdout + output.stderr
 
 

@@ -1,0 +1,111 @@
+"""``oneclick status``: what each app runs on each stage, checked against the stage now.
+
+The catalog says which release each stage should run. The stage blocks (read from the
+Prefect server when one answers) say where: each row is checked with the stage's runtime
+(a local process, or the labelled container of a Docker engine) and its database is compared
+with what oneclick last left there (drift). Without a server the stages are taken to be the
+embedded defaults (local processes, SQLite under the oneclick home), and the output says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+import click
+
+from oneclick.cli.main import Context
+from oneclick.data import detect_drift
+from oneclick.errors import OneclickError
+from oneclick.releases import DeploymentView
+from oneclick.runtimes import InstanceStatus, Runtime
+from oneclick.runtimes.select import stage_runtime
+from oneclick.stages import StageConfig
+
+HEADER = ("APP", "STAGE", "VERSION", "IMAGE", "SCHEMA", "DRIFT", "URL", "INSTANCE", "HEALTH")
+
+
+def _stage_configs(context: Context, names: Iterable[str]) -> dict[str, StageConfig] | None:
+    """Each named stage's configuration from its block; None when no server answers."""
+    try:
+        context.connect()
+    except OneclickError:
+        return None
+    from flows.stages import load_stage
+
+    return {name: load_stage(name, context.home) for name in set(names)}
+
+
+def _default_stage(context: Context, name: str) -> StageConfig:
+    from pydantic import SecretStr
+
+    return StageConfig(name=name, database_url=SecretStr(context.home.stage_database_url(name)))
+
+
+def _runs_as(instance: InstanceStatus | None) -> str:
+    if instance is None:
+        return "-"
+    if instance.container:
+        return f"container:{instance.container[:12]}"
+    return f"pid:{instance.pid}"
+
+
+def _health(instance: InstanceStatus | None) -> str:
+    if instance is None or not instance.alive:
+        return "down"
+    return "healthy" if instance.healthy else "unhealthy"
+
+
+def _drift(stage: StageConfig, app: str) -> tuple[str, list[str]]:
+    try:
+        found = detect_drift(stage.database_url_for(app))
+    except OneclickError as exc:
+        return "unknown", [f"{app} on {stage.name}: the database could not be read: {exc}"]
+    if not found.known:
+        return "unknown", []
+    details = [f"{app} on {stage.name}: {change}" for change in found.changes]
+    return (f"{len(found.changes)} change(s)" if found.changes else "none"), details
+
+
+def status_lines(context: Context, rows: list[DeploymentView]) -> Iterator[str]:
+    """The status table, then what drifted; a note first if the stages could not be read."""
+    configs = _stage_configs(context, (row.stage for row in rows))
+    if configs is None:
+        configs = {row.stage: _default_stage(context, row.stage) for row in rows}
+        yield "(no Prefect server answers: stages taken as the embedded defaults)"
+    runtimes: dict[str, Runtime] = {}
+    table = [HEADER]
+    drifted: list[str] = []
+    for row in rows:
+        stage = configs[row.stage]
+        runtime = runtimes.setdefault(row.stage, stage_runtime(stage, context.home))
+        try:
+            instance = runtime.status(row.stage, row.app)
+        except OneclickError:
+            instance = None
+        drift, details = _drift(stage, row.app)
+        drifted += details
+        table.append(
+            (
+                row.app,
+                row.stage,
+                row.version,
+                row.image_digest[7:19],
+                row.schema_fingerprint[7:19],
+                drift,
+                row.url or "-",
+                _runs_as(instance),
+                _health(instance),
+            )
+        )
+    widths = [max(len(line[i]) for line in table) for i in range(len(HEADER))]
+    for line in table:
+        yield "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True))
+    if drifted:
+        yield ""
+        yield "Changed outside oneclick (kept; the next publish reports them too):"
+        yield from (f"  {line}" for line in drifted)
+
+
+def echo_status(context: Context, rows: list[DeploymentView]) -> None:
+    for line in status_lines(context, rows):
+        click.echo(line)
