@@ -1,17 +1,27 @@
-"""Turning stage blocks into ``StageConfig`` values, and the stage names the UI offers."""
+"""Turning stage blocks into ``StageConfig`` values; the stages there are, in promotion order.
+
+A flow's stage parameter is the name of a stage block (any name a team chooses); an unknown
+name fails before anything is touched, listing the stages there are."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated
 
 from prefect.client.orchestration import get_client
+from pydantic import Field
 
 from blocks import Stage
 from oneclick.errors import StageError
 from oneclick.home import Home
 from oneclick.stages import StageConfig
 
-StageName = Literal["development", "qa", "production"]
+StageName = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
+        description="The name of a 'oneclick Stage' block: development, qa, production, ...",
+    ),
+]
 
 
 def stage_names() -> list[str]:

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from oneclick.cli.server import server_environment, start_server, stop_server
 from oneclick.errors import OneclickError
 from oneclick.home import Home
+from tests.oneclick.data.local_postgres import LocalPostgres, find_binaries
+from tests.oneclick.images.registry_support import REGISTRY, RunningRegistry, running_registry
 from tests.support import EXAMPLES, SECRET, free_port
 
 _SESSION_DIR = Path(tempfile.mkdtemp(prefix="oneclick-tests-"))
@@ -76,6 +79,26 @@ def stages(prefect_server: str) -> list[str]:
 
 
 @pytest.fixture
+def stage_block(stages: list[str]) -> Iterator[Callable[..., str]]:
+    """Saves extra stage blocks for one test (the expenses configuration unless given) and
+    deletes them afterwards."""
+    from blocks import Stage
+
+    made: list[str] = []
+
+    def make(name: str, **fields: Any) -> str:
+        fields.setdefault("settings", {"expenses": {"ApprovalLimit": "750"}})
+        fields.setdefault("secrets", {"expenses": {"PaymentsApiKey": f"{SECRET}-{name}"}})
+        Stage(**fields).save(name, overwrite=True)
+        made.append(name)
+        return name
+
+    yield make
+    for name in made:
+        Stage.delete(name)
+
+
+@pytest.fixture
 def published_libraries(stages: list[str], oneclick_home: Path) -> Iterator[Path]:
     """A fresh home holding the example libraries; stops every app the test started."""
     from flows.publish_library import publish_library
@@ -85,3 +108,25 @@ def published_libraries(stages: list[str], oneclick_home: Path) -> Iterator[Path
         publish_library(str(EXAMPLES / library))
     yield oneclick_home
     LocalRuntime(oneclick_home / "runtime").stop_all()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[LocalPostgres]:
+    """A private PostgreSQL server (Debian's, trust auth, 127.0.0.1, a free port, fsync off)."""
+    binaries = find_binaries()
+    if binaries is None:
+        pytest.skip("PostgreSQL is not installed here; scripts/test-deps installs it")
+    server = LocalPostgres(binaries).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRegistry]:
+    """An open registry (no auth) on 127.0.0.1 for the whole session."""
+    if REGISTRY is None:
+        pytest.skip("docker-registry is not installed (scripts/test-deps installs it)")
+    with running_registry(tmp_path_factory.mktemp("registry")) as running:
+        yield running

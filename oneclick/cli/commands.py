@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 import click
 
 from oneclick.cli.main import DEFAULT_PORT, Context, cli, pass_context, run_flow
 from oneclick.releases import Catalog
-
-if TYPE_CHECKING:
-    from flows.stages import StageName
 
 
 @cli.group()
@@ -30,7 +27,7 @@ def publish_app_command(context: Context, path: Path, stage: str, revision: str 
     def start() -> Any:
         from flows.publish_app import publish_app
 
-        return publish_app(str(path.resolve()), cast("StageName", stage), revision)
+        return publish_app(str(path.resolve()), stage, revision)
 
     result = run_flow(context, start, stages=(stage,))
     click.secho(f"{result.app} {result.version} runs on {result.stage}: {result.url}", fg="green")
@@ -66,7 +63,7 @@ def promote(
     def start() -> Any:
         from flows.promote_app import promote_app
 
-        return promote_app(app, cast("StageName", from_stage), cast("StageName", to_stage), version)
+        return promote_app(app, from_stage, to_stage, version)
 
     result = run_flow(context, start, stages=(from_stage, to_stage))
     click.secho(f"{result.app} {result.version} runs on {result.stage}: {result.url}", fg="green")

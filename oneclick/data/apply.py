@@ -7,7 +7,9 @@ the record again (a runner it waited for may have done the work), plans under th
 the operations, describes the resulting schema and records it with the new fingerprint. A
 failure anywhere rolls everything back: the database is left as it was.
 
-Both report drift (changes made outside oneclick since the last apply) next to the plan.
+Both report drift (changes made outside oneclick since the last apply) next to the plan; a
+plan does so even when the fingerprint matches (it reads the schema; only apply's fast path
+skips that), so a republish of an unchanged app still shows what was changed by hand.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from oneclick.data.changes import SchemaChange
+from oneclick.data.drift import drift_on
 from oneclick.data.engine import READ_ONLY, lock_schema, make_engine
 from oneclick.data.fingerprint import read_fingerprint, read_record, write_fingerprint
 from oneclick.data.plan import NO_CHANGE, plan_operations, render_script, run_operations
@@ -59,9 +62,13 @@ class SchemaResult(BaseModel):
 
 def _plan(connection: Connection, metadata: MetaData, fingerprint: str) -> SchemaPlan:
     recorded = read_fingerprint(connection)
-    if recorded == fingerprint:
+    if recorded == fingerprint:  # nothing to do; still say what changed outside oneclick
         return SchemaPlan(
-            fingerprint=fingerprint, recorded_fingerprint=recorded, changes=[], script=NO_CHANGE
+            fingerprint=fingerprint,
+            recorded_fingerprint=recorded,
+            changes=[],
+            script=NO_CHANGE,
+            drift=drift_on(connection).changes,
         )
     planned = plan_operations(connection, metadata, read_record(connection))
     return SchemaPlan(

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 
 from oneclick.data.changes import SchemaChange
@@ -120,24 +121,29 @@ def indexes_made_outside(recorded: Snapshot | None, live: Snapshot) -> set[tuple
     return made
 
 
+def drift_on(connection: Connection) -> DriftResult:
+    """``detect_drift`` on an open connection."""
+    record = read_record(connection)
+    if record is None or record.live_schema is None:
+        return DriftResult(
+            fingerprint=record.fingerprint if record else None,
+            release=record.release if record else None,
+            known=False,
+            changes=[],
+        )
+    changes = compare_snapshots(record.live_schema, describe_live_schema(connection))
+    return DriftResult(
+        fingerprint=record.fingerprint, release=record.release, known=True, changes=changes
+    )
+
+
 def detect_drift(url: str) -> DriftResult:
     """Compare the database at ``url`` with what oneclick's last apply left. Changes nothing."""
     engine = make_engine(url)
     try:
         with engine.connect().execution_options(**READ_ONLY) as connection:
-            record = read_record(connection)
-            if record is None or record.live_schema is None:
-                return DriftResult(
-                    fingerprint=record.fingerprint if record else None,
-                    release=record.release if record else None,
-                    known=False,
-                    changes=[],
-                )
-            changes = compare_snapshots(record.live_schema, describe_live_schema(connection))
+            return drift_on(connection)
     except OperationalError as exc:
         raise TransientError(f"cannot reach the stage database: {exc.orig}") from exc
     finally:
         engine.dispose()
-    return DriftResult(
-        fingerprint=record.fingerprint, release=record.release, known=True, changes=changes
-    )

@@ -1,10 +1,8 @@
 """Real databases for the data tests: every test taking ``db_url`` runs on SQLite and on
 PostgreSQL, each time on a fresh, empty database.
 
-``postgres`` (session) is a private PostgreSQL server (``local_postgres.LocalPostgres``: Debian's
-PostgreSQL, ``initdb --auth=trust`` as the ``postgres`` user, 127.0.0.1, a free port,
-``fsync=off``), stopped when the session ends. Without PostgreSQL installed the PostgreSQL
-cases are skipped, saying so (``scripts/test-deps`` installs it).
+The PostgreSQL databases come from the session's ``postgres`` server (tests/conftest.py).
+Without PostgreSQL installed the PostgreSQL cases are skipped, saying so.
 """
 
 from __future__ import annotations
@@ -14,21 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.oneclick.data.local_postgres import LocalPostgres, find_binaries
+from tests.oneclick.data.local_postgres import LocalPostgres
 
 BACKENDS = ["sqlite", "postgresql"]
-
-
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[LocalPostgres]:
-    binaries = find_binaries()
-    if binaries is None:
-        pytest.skip("PostgreSQL is not installed here; scripts/test-deps installs it")
-    server = LocalPostgres(binaries).start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(params=BACKENDS)

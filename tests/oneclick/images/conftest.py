@@ -79,15 +79,6 @@ def make_spec(tmp_path: Path) -> Callable[..., ImageSpec]:
 
 
 @pytest.fixture(scope="session")
-def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRegistry]:
-    """An open registry (no auth) on 127.0.0.1 for the whole session."""
-    if REGISTRY is None:
-        pytest.skip("docker-registry is not installed (scripts/test-deps installs it)")
-    with running_registry(tmp_path_factory.mktemp("registry")) as running:
-        yield running
-
-
-@pytest.fixture(scope="session")
 def auth_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRegistry]:
     """A registry with htpasswd (basic) auth: user ``builder``, password in ``users``."""
     if REGISTRY is None or HTPASSWD is None:
