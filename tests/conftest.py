@@ -12,7 +12,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -21,7 +21,10 @@ from oneclick.errors import OneclickError
 from oneclick.home import Home
 from tests.oneclick.data.local_postgres import LocalPostgres, find_binaries
 from tests.oneclick.images.registry_support import REGISTRY, RunningRegistry, running_registry
-from tests.support import EXAMPLES, SECRET, free_port
+from tests.support import EXAMPLES, RUNTIME_PREFIX, SECRET, free_port
+
+if TYPE_CHECKING:
+    from oneclick.images.runtime_image import RuntimeImageResult
 
 _SESSION_DIR = Path(tempfile.mkdtemp(prefix="oneclick-tests-"))
 _SERVER_HOME = Home(_SESSION_DIR / "server")
@@ -130,3 +133,16 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRegist
         pytest.skip("docker-registry is not installed (scripts/test-deps installs it)")
     with running_registry(tmp_path_factory.mktemp("registry")) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def runtime_base(registry: RunningRegistry) -> RuntimeImageResult:
+    """The runtime base image, built from this environment's packages (no network) and pushed
+    where a registry with prefix ``RUNTIME_PREFIX`` looks for its default base."""
+    from oneclick.images.runtime_image import RuntimeTarget, build_runtime_image
+    from oneclick.registry import RegistryConfig
+
+    config = RegistryConfig(url=registry.host, insecure=True, prefix=RUNTIME_PREFIX)
+    target = RuntimeTarget(registry=config, reference=config.base_reference())
+    cache = Home.from_env().root / "cache" / "runtime"
+    return build_runtime_image(target, cache=cache, packages="installed")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 SECRET = "s3cr3t-payments-key-do-not-leak"
+RUNTIME_PREFIX = "runtime-tests"  # where the session's runtime base image is pushed
 
 
 def free_port() -> int:

@@ -23,7 +23,6 @@ from click.testing import CliRunner
 
 from oneclick.cli.main import cli
 from oneclick.compiler import compile_app
-from oneclick.home import Home
 from oneclick.images import ImageSpec, RegistryImageBuilder, unpack_image
 from oneclick.images.assemble import parse_env
 from oneclick.images.packages import install_from_index
@@ -40,22 +39,9 @@ from tests.oneclick.images.registry_support import (
     free_port,
     skopeo_inspect,
 )
-from tests.support import SECRET
+from tests.support import RUNTIME_PREFIX, SECRET
 
-PREFIX = "runtime-tests"
 CHROOT = shutil.which("chroot")
-
-
-@pytest.fixture(scope="session")
-def runtime_cache() -> Path:
-    return Home.from_env().root / "cache" / "runtime"
-
-
-@pytest.fixture(scope="session")
-def runtime_base(registry: RunningRegistry, runtime_cache: Path) -> RuntimeImageResult:
-    config = RegistryConfig(url=registry.host, insecure=True, prefix=PREFIX)
-    target = RuntimeTarget(registry=config, reference=config.base_reference())
-    return build_runtime_image(target, cache=runtime_cache, packages="installed")
 
 
 def test_the_base_holds_python_and_the_runtime_packages_only(
@@ -152,7 +138,7 @@ def app_image(
         pytest.skip("skopeo is not installed (scripts/test-deps installs it)")
     libraries = compile_example_libraries(tmp_path / "libs")
     build = compile_app(example_app(), libraries, tmp_path / "app")
-    config = RegistryConfig(url=registry.host, insecure=True, prefix=PREFIX)
+    config = RegistryConfig(url=registry.host, insecure=True, prefix=RUNTIME_PREFIX)
     spec = ImageSpec(
         repository="expenses",
         tag="1.0.0",
