@@ -6,8 +6,11 @@ Starts Debian's ``docker-registry`` with a config of its own in a temporary dire
 measures: the runtime base image (``oneclick runtime build``'s work) cold (empty cache) and
 warm, pushed to the registry; and the daemonless build+push of the example app on it: cold
 (a new repository: every app blob uploaded, base layers mounted), warm (unchanged: nothing
-uploaded) and after a change of the app only. Prints the medians, blob counts and ratios.
-A Docker-engine column can be added beside the daemonless one with the same steps.
+uploaded) and after a change of the app only. Then the same three steps through a Docker
+engine (a private ``dockerd`` started here, vfs storage; as root, skipped otherwise): the
+engine builds the same spec on the same base (pulled from the registry on the cold build)
+and pushes to a repository of its own. Prints the medians, blob counts and the ratios
+Docker engine / daemonless for each step.
 """
 
 from __future__ import annotations
@@ -80,6 +83,7 @@ def main() -> None:
         (spec.app_build / "static" / "bench-change.txt").write_text("changed\n")
         figures["app build+push, app changed"], changed = timed(lambda: builder.build(spec))
         notes["app build+push, app changed"] = f"{changed.uploaded} up"
+        engine_figures = docker_column(config, base.reference, spec, args.rounds)
     finally:
         registry.stop()
         shutil.rmtree(work, ignore_errors=True)
@@ -93,6 +97,39 @@ def main() -> None:
     app_ratio = figures["app build+push, warm (unchanged)"] / figures["app build+push, cold"]
     print(f"runtime base warm / cold        {base_ratio:6.2f}")
     print(f"app build+push warm / cold      {app_ratio:6.2f}")
+    if not engine_figures:
+        print("\nDocker engine column skipped: needs root and dockerd (apt-get install docker.io)")
+        return
+    print()
+    print(f"{'app build+push':<{width}}  daemonless  docker engine  engine / daemonless")
+    for name, seconds in engine_figures.items():
+        ours = figures[f"app build+push, {name}"]
+        print(f"{name:<{width}}  {ours:10.3f}  {seconds:13.3f}  {seconds / ours:19.1f}")
+
+
+def docker_column(config: Any, base: str, spec: Any, rounds: int) -> dict[str, float]:
+    """The same app steps through a private Docker engine; {} where none can be started."""
+    import os
+
+    from oneclick.images.docker_backend import DockerImageBuilder
+    from tests.docker_fixture import DOCKERD, start_engine, stop_engine
+
+    if DOCKERD is None or os.geteuid() != 0:
+        return {}
+    engine = start_engine()
+    try:
+        target = config.model_copy(update={"prefix": "bench-docker", "builder": "docker"})
+        builder = DockerImageBuilder(engine.client, base=base, registry=target)
+        (spec.app_build / "static" / "bench-change.txt").unlink()
+        figures = {}
+        figures["cold"], _ = timed(lambda: builder.build(spec))
+        warm = [timed(lambda: builder.build(spec))[0] for _ in range(rounds)]
+        figures["warm (unchanged)"] = statistics.median(warm)
+        (spec.app_build / "static" / "bench-change.txt").write_text("changed\n")
+        figures["app changed"], _ = timed(lambda: builder.build(spec))
+        return figures
+    finally:
+        stop_engine(engine)
 
 
 if __name__ == "__main__":

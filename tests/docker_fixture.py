@@ -82,7 +82,7 @@ class DockerEngine:
 _engine: DockerEngine | None = None
 
 
-def _start_engine() -> DockerEngine:
+def start_engine() -> DockerEngine:
     root = Path(tempfile.mkdtemp(prefix="oneclick-docker-"))
     socket = root / "docker.sock"
     command = [
@@ -115,7 +115,7 @@ def _start_engine() -> DockerEngine:
     return DockerEngine(client=client, url=url, root=root, process=process)
 
 
-def _stop_engine(engine: DockerEngine) -> None:
+def stop_engine(engine: DockerEngine) -> None:
     client = engine.client
     try:
         for container in client.containers.list(all=True):
@@ -148,7 +148,7 @@ def docker_engine() -> Iterator[DockerEngine]:
     if os.geteuid() != 0:
         pytest.skip("dockerd needs root")
     if _engine is None:
-        _engine = _start_engine()
+        _engine = start_engine()
     engine = _engine
     engine.users += 1
     try:
@@ -157,7 +157,7 @@ def docker_engine() -> Iterator[DockerEngine]:
         engine.users -= 1
         if engine.users == 0:
             _engine = None
-            _stop_engine(engine)
+            stop_engine(engine)
 
 
 @pytest.fixture(scope="session")
