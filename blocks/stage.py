@@ -11,14 +11,33 @@ from typing import Literal
 
 from prefect.blocks.core import Block
 from prefect.types import SecretDict
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 
 from blocks.registry import Registry
 from oneclick.errors import StageError
 from oneclick.home import Home
 from oneclick.registry import RegistryConfig
 from oneclick.runtimes.docker_config import DockerRuntimeConfig
+from oneclick.runtimes.kubernetes.config import KubernetesRuntimeConfig
 from oneclick.stages import StageConfig
+
+
+class KubernetesOptions(BaseModel):
+    """The non-secret part of a Kubernetes stage's configuration."""
+
+    context: str | None = Field(default=None, description="kubeconfig context; empty: current")
+    namespace: str = Field(default="default", description="the namespace apps are deployed to")
+    replicas: int = Field(default=1, ge=1, le=100)
+    resources: dict[str, dict[str, str]] = Field(
+        default_factory=lambda: {
+            "requests": {"cpu": "50m", "memory": "96Mi"},
+            "limits": {"memory": "256Mi"},
+        },
+        description="the app container's resources: {requests: {...}, limits: {...}}",
+    )
+    progress_deadline: int = Field(
+        default=120, ge=5, description="seconds a rollout may make no progress before it fails"
+    )
 
 
 class Stage(Block):
@@ -29,11 +48,12 @@ class Stage(Block):
     order: int = Field(
         default=0, description="Position in the promotion path: development 1, qa 2, production 3."
     )
-    runtime: Literal["local", "docker"] = Field(
+    runtime: Literal["local", "docker", "kubernetes"] = Field(
         default="local",
         description=(
-            "Where the stage runs apps: 'local' processes on this machine, or 'docker' "
-            "containers of the Docker engine below (needs a registry)."
+            "Where the stage runs apps: 'local' processes on this machine, 'docker' "
+            "containers of the Docker engine below, or 'kubernetes' Deployments in the "
+            "cluster below (both need a registry)."
         ),
     )
     registry: str = Field(
@@ -53,6 +73,17 @@ class Stage(Block):
             "SQLAlchemy URL of the stage's database; '{app}' is replaced by the app's name. "
             "Empty: one SQLite file per app under ONECLICK_HOME/stages/<stage>/."
         ),
+    )
+    kubeconfig: SecretStr | None = Field(
+        default=None,
+        description=(
+            "For runtime 'kubernetes': the kubeconfig YAML (kept secret). Empty: the service "
+            "account of the pod the flow runs in."
+        ),
+    )
+    kubernetes: KubernetesOptions = Field(
+        default_factory=lambda: KubernetesOptions(),
+        description="For runtime 'kubernetes': context, namespace, replicas, resources, deadline.",
     )
     settings: dict[str, dict[str, str]] = Field(
         default_factory=dict,
@@ -75,6 +106,9 @@ class Stage(Block):
             database_url=url,
             registry=self._registry(name),
             docker=self.docker,
+            kubernetes=KubernetesRuntimeConfig(
+                kubeconfig=self.kubeconfig, **self.kubernetes.model_dump()
+            ),
             settings=self.settings,
             secrets={
                 app: {key: SecretStr(str(value)) for key, value in values.items()}

@@ -4,7 +4,7 @@ Flows turn the Prefect ``Stage`` block into a ``StageConfig``; the engine only s
 Settings and secrets are kept per app: ``settings["expenses"]["ApprovalLimit"] = "500"``.
 ``registry`` is where the stage's images are pushed and pulled (None: the OCI layout under
 the oneclick home, which only the ``local`` runtime can run); ``docker`` says how a
-``docker`` stage reaches its engine.
+``docker`` stage reaches its engine, ``kubernetes`` a ``kubernetes`` stage its cluster.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr
 from oneclick.errors import StageError
 from oneclick.registry import RegistryConfig
 from oneclick.runtimes.docker_config import DockerRuntimeConfig
+from oneclick.runtimes.kubernetes.config import KubernetesRuntimeConfig
 
 SETTING_PREFIX = "ONECLICK_SETTING_"
 SECRET_PREFIX = "ONECLICK_SECRET_"
@@ -28,10 +29,11 @@ class StageConfig(BaseModel):
 
     name: str
     order: int = 0
-    runtime: Literal["local", "docker"] = "local"
+    runtime: Literal["local", "docker", "kubernetes"] = "local"
     database_url: SecretStr
     registry: RegistryConfig | None = None
     docker: DockerRuntimeConfig = DockerRuntimeConfig()
+    kubernetes: KubernetesRuntimeConfig = KubernetesRuntimeConfig()
     settings: dict[str, dict[str, str]] = {}
     secrets: dict[str, dict[str, SecretStr]] = {}
     requires_approval: bool = False

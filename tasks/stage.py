@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.context import get_run_context
 
 from oneclick.compiler.schema import app_metadata
 from oneclick.data import SchemaPlan, SchemaResult, apply_schema, plan_schema
@@ -69,5 +70,8 @@ def deploy_to_stage(
         env=stage.environment(release.manifest),
         on_progress=logger.info,
         abort=abort,
+        flow_run=str(flow_run.id)
+        if (flow_run := getattr(get_run_context(), "flow_run", None))
+        else None,
     )
     return stage_runtime(stage, home).deploy(request)

@@ -160,4 +160,5 @@ def demo(context: Context, port: int) -> None:
     run_demo(context, port)
 
 
+from oneclick.cli import kube as _kube_commands  # noqa: E402,F401  (`configure`, `render`)
 from oneclick.cli import runtime as _runtime_commands  # noqa: E402,F401  (`oneclick runtime`)

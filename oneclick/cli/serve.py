@@ -1,4 +1,5 @@
-"""``python -m oneclick.cli.serve``: serves publish-app, publish-library and promote-app as
+"""``python -m oneclick.cli.serve``: serves publish-app, publish-library, promote-app and
+apply-configuration as
 deployments of this machine, so that people can start them from the Prefect UI. Started in
 the background by ``oneclick up``; ``oneclick down`` stops it."""
 
@@ -10,6 +11,7 @@ from typing import cast
 from prefect import serve
 from prefect.deployments.runner import RunnerDeployment
 
+from flows.configure_app import apply_configuration
 from flows.promote_app import promote_app
 from flows.publish_app import publish_app
 from flows.publish_library import publish_library
@@ -31,6 +33,9 @@ def main() -> None:
             tags=tags,
             parameters={"app": "expenses", "from_stage": "development", "to_stage": "qa"},
             cron="0 2 * * *",
+        ),
+        apply_configuration.to_deployment(
+            "apply-configuration", tags=tags, parameters={"app": "expenses"}
         ),
     ]
     # to_deployment is sync here; its annotation also allows the async form

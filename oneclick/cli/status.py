@@ -44,6 +44,8 @@ def _default_stage(context: Context, name: str) -> StageConfig:
 def _runs_as(instance: InstanceStatus | None) -> str:
     if instance is None:
         return "-"
+    if instance.instance:
+        return instance.instance
     if instance.container:
         return f"container:{instance.container[:12]}"
     return f"pid:{instance.pid}"

@@ -1,12 +1,13 @@
 """Which runtime serves a stage, and where that runtime finds a release's image.
 
 ``stage_runtime(stage, home)`` is the ``Runtime`` of a stage configuration: ``local``
-processes under the oneclick home, or ``docker`` containers of the stage's engine (the
+processes under the oneclick home, Deployments of a ``kubernetes`` cluster, or ``docker``
+containers of the stage's engine (the
 directory of a SQLite stage database is mounted into them, at the same path, so the app and
 the database scripts share the file). ``locate_image(reference, stage, home)`` turns the
 image a release recorded into what that runtime reads: the local runtime runs from an OCI
 layout, so a registry image is pulled into the home's layout first (by digest, verified);
-the docker runtime pulls registry references itself and cannot run layout images.
+container runtimes pull registry references themselves and cannot run layout images.
 """
 
 from __future__ import annotations
@@ -57,16 +58,21 @@ def stage_runtime(stage: StageConfig, home: Home) -> Runtime:
             Path(directory).mkdir(parents=True, exist_ok=True)
             config = config.model_copy(update={"volumes": (*config.volumes, directory)})
         return DockerRuntime(config, auth=registry_auth(stage.registry))
+    if stage.runtime == "kubernetes":
+        from oneclick.runtimes.kubernetes.runtime import KubernetesRuntime
+
+        return KubernetesRuntime(stage.kubernetes, registry=stage.registry)
     return LocalRuntime(home.runtime)
 
 
 def locate_image(reference: str, stage: StageConfig, home: Home) -> tuple[Path, str | None]:
     """(OCI layout root, engine reference) of image ``reference`` for ``stage``'s runtime."""
     in_layout = reference.startswith(SCHEME)
-    if stage.runtime == "docker":
+    if stage.runtime in ("docker", "kubernetes"):
         if in_layout:
             raise DeployError(
-                f"stage {stage.name!r} runs containers, and this release's image is in this "
+                f"stage {stage.name!r} runs containers ({stage.runtime}), and this release's "
+                f"image is in this "
                 f"machine's OCI layout ({reference}): give the stage that publishes it a "
                 "registry (the stage block's 'registry') and publish again"
             )

@@ -52,6 +52,7 @@ class DeployRequest(BaseModel):
         description="settings, secrets and the database URL: for the app's environment only",
     )
     ready_timeout: float = Field(default=60.0, gt=0, description="seconds to wait for /readyz")
+    flow_run: str | None = Field(default=None, description="the flow run deploying, if any")
     on_progress: ProgressCallback | None = Field(default=None, repr=False, exclude=True)
     abort: AbortCheck | None = Field(
         default=None,
@@ -77,6 +78,7 @@ class DeployResult(BaseModel):
     log: Path
     previous_release: str | None = None
     container: str | None = Field(default=None, description="the container ID, if any")
+    instance: str | None = Field(default=None, description="e.g. deployment/<namespace>/<name>")
 
 
 class InstanceStatus(BaseModel):
@@ -93,8 +95,9 @@ class InstanceStatus(BaseModel):
     port: int
     started_at: str
     alive: bool = Field(description="the recorded process exists (and is ours)")
-    healthy: bool = Field(description="its /healthz answered 200")
+    healthy: bool = Field(description="its /healthz answered 200 (or: all replicas available)")
     container: str | None = Field(default=None, description="the container ID, if any")
+    instance: str | None = Field(default=None, description="e.g. deployment/<namespace>/<name>")
 
 
 class Runtime(Protocol):

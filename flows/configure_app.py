@@ -1,0 +1,22 @@
+"""apply_configuration: what a stage runs, rolled again with the stage's current settings and
+secrets. No compile, no build, no new release: the same image; the database step is the
+fast path unless the stage database is behind."""
+
+from __future__ import annotations
+
+from prefect import flow
+
+from flows.rollout import RolloutResult, roll_out
+from flows.stages import StageName, load_stage
+from oneclick.home import Home
+from tasks.catalog import find_release
+
+
+@flow(name="apply-configuration")
+def apply_configuration(app: str, stage: StageName = "development") -> RolloutResult:
+    """Roll the release ``stage`` runs of ``app`` with the stage block's settings and secrets
+    as they are now (after editing them in the block)."""
+    home = Home.from_env().ensure()
+    config = load_stage(stage, home)
+    release = find_release(app, stage, None, home)
+    return roll_out(release, config, home, "reconfigured on")
