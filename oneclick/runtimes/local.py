@@ -26,6 +26,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -89,14 +90,7 @@ class LocalRuntime:
             "deployed %s %s on %s at %s", request.app, request.release, request.stage, record.url
         )
         return DeployResult(
-            stage=record.stage,
-            app=record.app,
-            release=record.release,
-            digest=record.digest,
-            url=record.url,
-            pid=record.pid,
-            port=record.port,
-            started_at=record.started_at,
+            **_shared(record),
             log=Path(record.log),
             previous_release=previous.release if previous is not None else None,
         )
@@ -242,14 +236,7 @@ class LocalRuntime:
     def _check(self, record: InstanceRecord) -> InstanceStatus:
         alive = is_running(record.pid, record.app_dir)
         return InstanceStatus(
-            stage=record.stage,
-            app=record.app,
-            release=record.release,
-            digest=record.digest,
-            url=record.url,
-            pid=record.pid,
-            port=record.port,
-            started_at=record.started_at,
+            **_shared(record),
             alive=alive,
             healthy=alive and _answers(f"{record.url}/healthz"),
         )
@@ -333,3 +320,11 @@ def _failure_message(request: DeployRequest, failure: _Failure, log_path: Path, 
         f"Last lines of {log_path}:\n{tail}"
     )
     return redact(message, request.env)
+
+
+_SHARED = {"stage", "app", "release", "digest", "url", "pid", "port", "started_at"}
+
+
+def _shared(record: InstanceRecord) -> dict[str, Any]:
+    """The fields an instance record has in common with results and statuses."""
+    return record.model_dump(include=_SHARED)
