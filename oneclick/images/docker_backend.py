@@ -37,6 +37,7 @@ import requests.exceptions
 
 from oneclick.errors import BuildError, TransientError
 from oneclick.images.layers import LayerEntry, collect_tree, write_layer
+from oneclick.images.layout import check_inputs
 from oneclick.images.spec import APP_COMMAND, APP_PORT, ImageResult, ImageSpec
 from oneclick.registry.config import RegistryConfig
 from oneclick.registry.errors import RegistryAuthError
@@ -86,7 +87,7 @@ class DockerImageBuilder:
 
     def build(self, spec: ImageSpec) -> ImageResult:
         """Build ``spec`` in the engine, push it when a registry is configured."""
-        _check_inputs(spec)
+        check_inputs(spec)
         local = f"{spec.repository}:{spec.tag}"
         with tempfile.TemporaryDirectory(prefix="oneclick-context-") as work:
             context = Path(work) / "context.tar.gz"
@@ -97,18 +98,11 @@ class DockerImageBuilder:
         size = int(image.attrs.get("Size", 0))
         if self.registry is None:
             log.info("built image %s as %s in the engine", local, image_id)
-            return ImageResult(
-                repository=spec.repository,
-                tag=spec.tag,
-                digest=image_id,
-                reference=image_id,
-                config_digest=image_id,
-                layers=layers,
-                size=size,
-            )
-        digest = self._push(image, spec)
-        reference = self.registry.pinned(spec.repository, digest)
-        log.info("built image %s and pushed it as %s", local, reference)
+            digest = reference = image_id
+        else:
+            digest = self._push(image, spec)
+            reference = self.registry.pinned(spec.repository, digest)
+            log.info("built image %s and pushed it as %s", local, reference)
         return ImageResult(
             repository=spec.repository,
             tag=spec.tag,
@@ -274,20 +268,6 @@ def _pairs(values: Mapping[str, str]) -> Iterable[str]:
 def _quote(text: str) -> str:
     """``text`` as a double-quoted Dockerfile word, with no variable expansion."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$") + '"'
-
-
-def _check_inputs(spec: ImageSpec) -> None:
-    if not (spec.app_build / "server" / "main.py").is_file():
-        raise BuildError(
-            f"expected a compiled app build at {spec.app_build} (with server/main.py), "
-            "found none; compile the app first"
-        )
-    for name, path in spec.library_builds:
-        if not path.is_dir():
-            raise BuildError(
-                f"expected the build of library {name} at {path}, found none; "
-                "publish the library first"
-            )
 
 
 def _push_error(message: str, target: str) -> BuildError:
