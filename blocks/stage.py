@@ -38,6 +38,9 @@ class KubernetesOptions(BaseModel):
     progress_deadline: int = Field(
         default=120, ge=5, description="seconds a rollout may make no progress before it fails"
     )
+    pod_labels: dict[str, str] = Field(
+        default_factory=dict, description="extra labels on the app's pods (e.g. for policies)"
+    )
 
 
 class Stage(Block):

@@ -29,4 +29,7 @@ class KubernetesRuntimeConfig(BaseModel):
     progress_deadline: int = Field(
         default=120, ge=5, description="seconds a rollout may make no progress before it fails"
     )
+    pod_labels: dict[str, str] = Field(
+        default_factory=dict, description="extra labels on the app's pods (e.g. for policies)"
+    )
     poll_interval: float = Field(default=0.5, gt=0)

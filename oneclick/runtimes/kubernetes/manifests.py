@@ -160,7 +160,10 @@ def deployment(
             },
             "selector": {"matchLabels": selector(app, stage)},
             "template": {
-                "metadata": {"labels": labels(app, stage), "annotations": template_annotations},
+                "metadata": {
+                    "labels": {**config.pod_labels, **labels(app, stage)},
+                    "annotations": template_annotations,
+                },
                 "spec": pod_spec,
             },
         },
