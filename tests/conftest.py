@@ -93,7 +93,8 @@ def stage_block(stages: list[str]) -> Iterator[Callable[..., str]]:
         fields.setdefault("settings", {"expenses": {"ApprovalLimit": "750"}})
         fields.setdefault("secrets", {"expenses": {"PaymentsApiKey": f"{SECRET}-{name}"}})
         Stage(**fields).save(name, overwrite=True)
-        made.append(name)
+        if name not in made:
+            made.append(name)
         return name
 
     yield make
@@ -146,3 +147,14 @@ def runtime_base(registry: RunningRegistry) -> RuntimeImageResult:
     target = RuntimeTarget(registry=config, reference=config.base_reference())
     cache = Home.from_env().root / "cache" / "runtime"
     return build_runtime_image(target, cache=cache, packages="installed")
+
+
+@pytest.fixture(scope="session")
+def kube_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A real Kubernetes control plane with kwok nodes (tests/kube/cluster.py)."""
+    from tests.kube.cluster import kube_binaries, running_cluster
+
+    if kube_binaries() is None:
+        pytest.skip("the Kubernetes control plane is not built (scripts/kube-build builds it)")
+    with running_cluster(tmp_path_factory.mktemp("kube")) as cluster:
+        yield cluster
