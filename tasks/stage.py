@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from prefect.context import get_run_context
+from prefect.runtime import flow_run
 
 from oneclick.compiler.schema import app_metadata
 from oneclick.data import SchemaPlan, SchemaResult, apply_schema, plan_schema
@@ -70,8 +70,6 @@ def deploy_to_stage(
         env=stage.environment(release.manifest),
         on_progress=logger.info,
         abort=abort,
-        flow_run=str(flow_run.id)
-        if (flow_run := getattr(get_run_context(), "flow_run", None))
-        else None,
+        flow_run=flow_run.get_id(),
     )
     return stage_runtime(stage, home).deploy(request)
