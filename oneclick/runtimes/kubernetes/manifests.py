@@ -27,6 +27,8 @@ from oneclick.stages import DATABASE_ENV, SECRET_PREFIX
 MANAGED_BY = "app.kubernetes.io/managed-by"
 APP_LABEL = "oneclick.dev/app"
 STAGE_LABEL = "oneclick.dev/stage"
+APP_ANNOTATION = "oneclick.dev/app"
+STAGE_ANNOTATION = "oneclick.dev/stage"
 RELEASE = "oneclick.dev/release"
 DIGEST = "oneclick.dev/digest"
 FLOW_RUN = "oneclick.dev/flow-run"
@@ -125,7 +127,12 @@ def deployment(
 ) -> Manifest:
     name = base_name(app, stage)
     template_annotations = {RELEASE: release, DIGEST: digest}
-    annotations = {**template_annotations, **({FLOW_RUN: flow_run} if flow_run else {})}
+    annotations = {
+        APP_ANNOTATION: app,
+        STAGE_ANNOTATION: stage,
+        **template_annotations,
+        **({FLOW_RUN: flow_run} if flow_run else {}),
+    }
     pod_spec: dict[str, Any] = {
         "containers": [
             {

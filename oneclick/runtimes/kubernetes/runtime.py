@@ -178,7 +178,7 @@ class KubernetesRuntime:
     ) -> None:
         """Apply the previous template again and wait until it is available."""
         annotations = previous["metadata"].get("annotations") or {}
-        kept = {k: annotations[k] for k in (m.RELEASE, m.DIGEST) if k in annotations}
+        kept = {k: v for k, v in annotations.items() if k.startswith("oneclick.dev/")}
         rollback = {
             **deployment,
             "metadata": {**deployment["metadata"], "annotations": kept},

@@ -63,6 +63,10 @@ def test_the_deployment_runs_the_image_by_digest_with_probes_and_annotations() -
     assert next(ref["name"] for ref in pod["imagePullSecrets"]).startswith("expenses-qa-pull-")
     annotations = deployment["metadata"]["annotations"]
     assert annotations["oneclick.dev/flow-run"] == "run-1"
+    assert (annotations["oneclick.dev/app"], annotations["oneclick.dev/stage"]) == (
+        "expenses",
+        "qa",
+    )
     assert annotations["oneclick.dev/digest"] == DIGEST
     assert "oneclick.dev/flow-run" not in spec["template"]["metadata"]["annotations"]
 
