@@ -73,6 +73,10 @@ def test_a_deployment_run_completes_on_a_worker(
         )
     finally:
         worker.terminate()
-        worker.wait(timeout=30)
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # a busy machine: the run's outcome is what counts
+            worker.kill()
+            worker.wait()
     assert run.state is not None and run.state.is_completed(), run.state
     assert (oneclick_home / "libraries" / "money-formats" / "0.3.0" / "manifest.json").exists()

@@ -140,7 +140,7 @@ def app_image(
     build = compile_app(example_app(), libraries, tmp_path / "app")
     config = RegistryConfig(url=registry.host, insecure=True, prefix=RUNTIME_PREFIX)
     spec = ImageSpec(
-        repository="expenses",
+        repository="chroot-expenses",  # a repository of its own: the base layers get mounted
         tag="1.0.0",
         app_build=build.path,
         library_builds=[(library.name, library.path) for library in libraries],
