@@ -11,36 +11,15 @@ from typing import Literal
 
 from prefect.blocks.core import Block
 from prefect.types import SecretDict
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import Field, SecretStr
 
 from blocks.registry import Registry
 from oneclick.errors import StageError
 from oneclick.home import Home
 from oneclick.registry import RegistryConfig
 from oneclick.runtimes.docker_config import DockerRuntimeConfig
-from oneclick.runtimes.kubernetes.config import KubernetesRuntimeConfig
+from oneclick.runtimes.kubernetes.config import KubernetesOptions, KubernetesRuntimeConfig
 from oneclick.stages import StageConfig
-
-
-class KubernetesOptions(BaseModel):
-    """The non-secret part of a Kubernetes stage's configuration."""
-
-    context: str | None = Field(default=None, description="kubeconfig context; empty: current")
-    namespace: str = Field(default="default", description="the namespace apps are deployed to")
-    replicas: int = Field(default=1, ge=1, le=100)
-    resources: dict[str, dict[str, str]] = Field(
-        default_factory=lambda: {
-            "requests": {"cpu": "50m", "memory": "96Mi"},
-            "limits": {"memory": "256Mi"},
-        },
-        description="the app container's resources: {requests: {...}, limits: {...}}",
-    )
-    progress_deadline: int = Field(
-        default=120, ge=5, description="seconds a rollout may make no progress before it fails"
-    )
-    pod_labels: dict[str, str] = Field(
-        default_factory=dict, description="extra labels on the app's pods (e.g. for policies)"
-    )
 
 
 class Stage(Block):

@@ -52,3 +52,22 @@ def test_a_database_url_names_each_app() -> None:
     block = Stage(database_url=SecretStr("postgresql+psycopg://u:p@127.0.0.1/{app}_qa"))
     config = block.to_config("qa", Home.from_env())
     assert config.database_url_for("expenses") == "postgresql+psycopg://u:p@127.0.0.1/expenses_qa"
+
+
+def test_a_kubernetes_stage_carries_its_options_and_kubeconfig() -> None:
+    block = Stage(
+        runtime="kubernetes",
+        kubeconfig=SecretStr("apiVersion: v1\nkind: Config\n"),
+        kubernetes={"namespace": "qa", "replicas": 3, "progress_deadline": 30},
+    )
+    config = block.to_config("qa", Home.from_env())
+    assert config.runtime == "kubernetes"
+    assert config.kubernetes.namespace == "qa" and config.kubernetes.replicas == 3
+    assert config.kubernetes.progress_deadline == 30
+    assert config.kubernetes.kubeconfig is not None
+    assert "kind: Config" not in repr(config)
+
+
+def test_a_namespace_kubernetes_would_refuse_is_refused_in_the_block() -> None:
+    with pytest.raises(ValueError, match="namespace"):
+        Stage(runtime="kubernetes", kubernetes={"namespace": "Not_A_Label"})

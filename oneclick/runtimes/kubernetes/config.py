@@ -8,16 +8,13 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
 
 
-class KubernetesRuntimeConfig(BaseModel):
-    """A cluster, a namespace in it, and the shape of each app's Deployment there."""
+class KubernetesOptions(BaseModel):
+    """The non-secret part: a namespace, and the shape of each app's Deployment there."""
 
-    model_config = ConfigDict(frozen=True)
-
-    kubeconfig: SecretStr | None = Field(
-        default=None, description="kubeconfig YAML; None: the in-cluster service account"
+    context: str | None = Field(default=None, description="kubeconfig context; empty: current")
+    namespace: str = Field(
+        default="default", pattern=DNS_LABEL, description="the namespace apps are deployed to"
     )
-    context: str | None = Field(default=None, description="kubeconfig context; None: current")
-    namespace: str = Field(default="default", pattern=DNS_LABEL)
     replicas: int = Field(default=1, ge=1, le=100)
     resources: dict[str, dict[str, str]] = Field(
         default_factory=lambda: {
@@ -31,5 +28,15 @@ class KubernetesRuntimeConfig(BaseModel):
     )
     pod_labels: dict[str, str] = Field(
         default_factory=dict, description="extra labels on the app's pods (e.g. for policies)"
+    )
+
+
+class KubernetesRuntimeConfig(KubernetesOptions):
+    """A cluster (its kubeconfig, or the in-cluster service account) and the options above."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kubeconfig: SecretStr | None = Field(
+        default=None, description="kubeconfig YAML; None: the in-cluster service account"
     )
     poll_interval: float = Field(default=0.5, gt=0)
