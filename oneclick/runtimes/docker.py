@@ -34,13 +34,13 @@ from typing import Any
 
 import docker
 import docker.errors
-import httpx
 import requests.exceptions
 from docker.models.containers import Container
 
 from oneclick.errors import DeployError, TransientError
 from oneclick.images.spec import APP_PORT
 from oneclick.runtimes.docker_config import DockerRuntimeConfig
+from oneclick.runtimes.probe import healthy, ignore_progress, wait_ready
 from oneclick.runtimes.redact import redact
 from oneclick.runtimes.types import DeployRequest, DeployResult, InstanceStatus, ProgressCallback
 
@@ -81,7 +81,7 @@ class DockerRuntime:
 
     def deploy(self, request: DeployRequest) -> DeployResult:
         """Start ``request.release`` in a container and retire the previous one once ready."""
-        progress = request.on_progress or _ignore
+        progress = request.on_progress or ignore_progress
         with self._lock(request.stage, request.app):
             try:
                 image = self._image(request, progress)
@@ -266,31 +266,15 @@ class DockerRuntime:
 
     def _wait_ready(self, container: Container, port: int, request: DeployRequest) -> str | None:
         """None once ``/readyz`` answers 200; else why not."""
-        timeout = request.ready_timeout
-        deadline = time.monotonic() + timeout
-        last = "it did not answer"
-        url = f"http://{self.config.host}:{port}/readyz"
-        with httpx.Client(trust_env=False) as client:
-            while True:
-                container.reload()
-                if container.status in ("exited", "dead"):
-                    code = container.attrs["State"].get("ExitCode")
-                    return f"the container exited with code {code}"
-                reason = request.abort() if request.abort else None
-                if reason:
-                    return f"the rollout was abandoned: {reason}"
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return f"it was not ready within {timeout:g} s; {last}"
-                try:
-                    response = client.get(url, timeout=min(2.0, remaining))
-                except httpx.HTTPError:
-                    last = "/readyz did not answer"
-                else:
-                    if response.status_code == 200:
-                        return None
-                    last = f"/readyz last answered {response.status_code} {response.text[:300]}"
-                time.sleep(min(self.config.poll_interval, max(0.0, deadline - time.monotonic())))
+
+        def ended() -> str | None:
+            container.reload()
+            if container.status not in ("exited", "dead"):
+                return None
+            return f"the container exited with code {container.attrs['State'].get('ExitCode')}"
+
+        base_url = f"http://{self.config.host}:{port}"
+        return wait_ready(base_url, request, ended, self.config.poll_interval)
 
     def _free_port(self, taken: set[int]) -> int:
         low, high = self.config.port_range
@@ -323,7 +307,7 @@ class DockerRuntime:
             port=int(_label(container, "port") or 0),
             started_at=_label(container, "started"),
             alive=alive,
-            healthy=alive and _answers(f"{url}/healthz"),
+            healthy=alive and healthy(url),
             container=container.id,
         )
 
@@ -346,14 +330,3 @@ def _bindable(host: str, port: int) -> bool:
         except OSError:
             return False
     return True
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1.0, trust_env=False).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def _ignore(message: str) -> None:
-    return None

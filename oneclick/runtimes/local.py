@@ -22,16 +22,14 @@ from __future__ import annotations
 import logging
 import os
 import sys
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from oneclick.errors import BuildError, DeployError
 from oneclick.images import image_config, unpack_image
+from oneclick.runtimes.probe import healthy, ignore_progress, wait_ready
 from oneclick.runtimes.processes import (
     exit_code,
     free_port,
@@ -76,7 +74,7 @@ class LocalRuntime:
 
     def deploy(self, request: DeployRequest) -> DeployResult:
         """Start ``request.release`` and make it the stage's instance once it is ready."""
-        progress = request.on_progress or _ignore
+        progress = request.on_progress or ignore_progress
         with self.state.locked(request.stage, request.app):
             previous = self.state.read(request.stage, request.app)
             progress(f"unpacking image {request.image_digest}")
@@ -208,37 +206,24 @@ class LocalRuntime:
     ) -> _Failure | None:
         """Poll ``/readyz`` until 200 (None), the process exits, the request is aborted or
         its ``ready_timeout`` passes."""
-        timeout = request.ready_timeout
-        deadline = time.monotonic() + timeout
-        last = "it did not answer"
-        with httpx.Client(trust_env=False) as client:
-            while True:
-                code = exit_code(pid)
-                if code is not None:
-                    taken = "address already in use" in _read_log(log_path, offset).lower()
-                    return _Failure(f"the process exited with code {code}", port_taken=taken)
-                reason = request.abort() if request.abort else None
-                if reason:
-                    return _Failure(f"the rollout was abandoned: {reason}")
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return _Failure(f"it was not ready within {timeout:g} s; {last}")
-                try:
-                    response = client.get(f"{url}/readyz", timeout=min(2.0, remaining))
-                except httpx.HTTPError:
-                    last = "/readyz did not answer"
-                else:
-                    if response.status_code == 200:
-                        return None
-                    last = f"/readyz last answered {response.status_code} {response.text[:300]}"
-                time.sleep(min(self.poll_interval, max(0.0, deadline - time.monotonic())))
+
+        def ended() -> str | None:
+            code = exit_code(pid)
+            return None if code is None else f"the process exited with code {code}"
+
+        reason = wait_ready(url, request, ended, self.poll_interval)
+        if reason is None:
+            return None
+        exited = exit_code(pid) is not None
+        taken = exited and "address already in use" in _read_log(log_path, offset).lower()
+        return _Failure(reason, port_taken=taken)
 
     def _check(self, record: InstanceRecord) -> InstanceStatus:
         alive = is_running(record.pid, record.app_dir)
         return InstanceStatus(
             **_shared(record),
             alive=alive,
-            healthy=alive and _answers(f"{record.url}/healthz"),
+            healthy=alive and healthy(record.url),
         )
 
 
@@ -277,17 +262,6 @@ def _record(
         app_dir=str(app_dir),
         log=str(log_path),
     )
-
-
-def _ignore(message: str) -> None:
-    return None
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1.0, trust_env=False).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def _append_header(log_path: Path, request: DeployRequest, port: int) -> int:

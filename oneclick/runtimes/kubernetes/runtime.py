@@ -33,6 +33,7 @@ from oneclick.registry import RegistryConfig
 from oneclick.runtimes.kubernetes import manifests as m
 from oneclick.runtimes.kubernetes.api import Api, connect
 from oneclick.runtimes.kubernetes.config import KubernetesRuntimeConfig
+from oneclick.runtimes.probe import ignore_progress
 from oneclick.runtimes.redact import redact
 from oneclick.runtimes.types import (
     AbortCheck,
@@ -43,10 +44,6 @@ from oneclick.runtimes.types import (
 )
 
 Manifest = dict[str, Any]
-
-
-def _ignore(_: str) -> None:
-    pass
 
 
 class KubernetesRuntime:
@@ -98,7 +95,7 @@ class KubernetesRuntime:
         )
 
     def deploy(self, request: DeployRequest) -> DeployResult:
-        progress = request.on_progress or _ignore
+        progress = request.on_progress or ignore_progress
         objects = self.render(request)
         name = m.base_name(request.app, request.stage)
         previous = self.api.get(self.api.apps.read_namespaced_deployment, name, self.namespace)

@@ -1,0 +1,60 @@
+"""Asking an app instance over HTTP whether it is ready (``/readyz``) or healthy (``/healthz``).
+
+``wait_ready`` polls until ``/readyz`` answers 200 and returns None, or returns why it gave
+up: the instance ended (``ended`` says how), the request was aborted (e.g. the schema
+script failed), or the request's ``ready_timeout`` passed. The local and docker runtimes
+share it; Kubernetes asks its own readiness probes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import httpx
+
+from oneclick.runtimes.types import DeployRequest
+
+
+def wait_ready(
+    base_url: str,
+    request: DeployRequest,
+    ended: Callable[[], str | None],
+    poll_interval: float,
+) -> str | None:
+    timeout = request.ready_timeout
+    deadline = time.monotonic() + timeout
+    last = "it did not answer"
+    with httpx.Client(trust_env=False) as client:
+        while True:
+            gone = ended()
+            if gone:
+                return gone
+            reason = request.abort() if request.abort else None
+            if reason:
+                return f"the rollout was abandoned: {reason}"
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return f"it was not ready within {timeout:g} s; {last}"
+            try:
+                response = client.get(f"{base_url}/readyz", timeout=min(2.0, remaining))
+            except httpx.HTTPError:
+                last = "/readyz did not answer"
+            else:
+                if response.status_code == 200:
+                    return None
+                last = f"/readyz last answered {response.status_code} {response.text[:300]}"
+            time.sleep(min(poll_interval, max(0.0, deadline - time.monotonic())))
+
+
+def healthy(base_url: str) -> bool:
+    """``/healthz`` answers 200 within a second."""
+    try:
+        return httpx.get(f"{base_url}/healthz", timeout=1.0, trust_env=False).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def ignore_progress(message: str) -> None:
+    """The progress callback of a request that gave none."""
+    return None
