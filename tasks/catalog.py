@@ -73,3 +73,23 @@ def finish_deployment(
         schema_script=schema_script,
         message=message,
     )
+
+
+@task(name="find rollback release", cache_policy=NO_CACHE, **RETRY)
+def find_rollback_release(app: str, stage: str, version: str | None, home: Home) -> ReleaseView:
+    """Release ``version``, or the one ``stage`` ran before what it runs now."""
+    catalog = Catalog(home.catalog_url)
+    if version is not None:
+        return catalog.release(app, version)
+    if catalog.current(app, stage) is None:
+        raise CatalogError(
+            f"{app} runs nowhere on {stage!r}: there is nothing to roll back; "
+            "publish or promote it there, or name --to VERSION"
+        )
+    previous = catalog.previous(app, stage)
+    if previous is None:
+        raise CatalogError(
+            f"{app} has run only one release on {stage!r}: there is no earlier one to roll "
+            "back to; name --to VERSION"
+        )
+    return catalog.release(app, previous.version)

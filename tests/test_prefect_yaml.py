@@ -37,18 +37,20 @@ def deployed(prefect_server: str) -> dict[str, str]:
     return env
 
 
-def test_the_three_deployments_have_typed_parameters_and_a_nightly_promotion(
+def test_the_deployments_have_typed_parameters_and_a_nightly_promotion(
     deployed: dict[str, str],
 ) -> None:
     with get_client(sync_client=True) as client:
         publish = client.read_deployment_by_name("publish-app/publish-app")
         promote = client.read_deployment_by_name("promote-app/promote-app")
         client.read_deployment_by_name("publish-library/publish-library")
+        rollback = client.read_deployment_by_name("rollback-app/rollback-app")
         schedules = client.read_deployment_schedules(promote.id)
     stage = publish.parameter_openapi_schema["properties"]["stage"]
     assert stage["type"] == "string" and stage["default"] == "development"
     assert stage["pattern"].startswith("^[A-Za-z0-9]")
     assert set(promote.parameter_openapi_schema["required"]) == {"app"}
+    assert set(rollback.parameter_openapi_schema["required"]) == {"app"}
     assert [s.schedule.cron for s in schedules] == ["0 2 * * *"]  # type: ignore[union-attr]
 
 

@@ -70,6 +70,24 @@ def promote(
 
 
 @cli.command()
+@click.argument("app")
+@click.option("--stage", required=True, help="The stage to roll back.")
+@click.option("--to", "to", default=None, help="A release version (default: the previous one).")
+@pass_context
+def rollback(context: Context, app: str, stage: str, to: str | None) -> None:
+    """Deploy to STAGE the release of APP it ran before (or --to VERSION). Its database keeps
+    everything the newer release added."""
+
+    def start() -> Any:
+        from flows.rollback_app import rollback_app
+
+        return rollback_app(app, stage, to)
+
+    result = run_flow(context, start, stages=(stage,))
+    click.secho(f"{result.app} {result.version} runs on {result.stage}: {result.url}", fg="green")
+
+
+@cli.command()
 @click.argument("app", required=False)
 @pass_context
 def status(context: Context, app: str | None) -> None:

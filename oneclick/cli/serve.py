@@ -1,7 +1,7 @@
-"""``python -m oneclick.cli.serve``: serves publish-app, publish-library, promote-app and
-apply-configuration as
-deployments of this machine, so that people can start them from the Prefect UI. Started in
-the background by ``oneclick up``; ``oneclick down`` stops it."""
+"""``python -m oneclick.cli.serve``: serves publish-app, publish-library, promote-app,
+rollback-app and apply-configuration as deployments of this machine, so that people can
+start them from the Prefect UI. Started in the background by ``oneclick up``; ``oneclick
+down`` stops it."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from flows.configure_app import apply_configuration
 from flows.promote_app import promote_app
 from flows.publish_app import publish_app
 from flows.publish_library import publish_library
+from flows.rollback_app import rollback_app
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -34,6 +35,7 @@ def main() -> None:
             parameters={"app": "expenses", "from_stage": "development", "to_stage": "qa"},
             cron="0 2 * * *",
         ),
+        rollback_app.to_deployment("rollback-app", tags=tags, parameters={"app": "expenses"}),
         apply_configuration.to_deployment(
             "apply-configuration", tags=tags, parameters={"app": "expenses"}
         ),

@@ -258,6 +258,28 @@ class Catalog:
             ).one_or_none()
             return DeploymentView.of(row) if row and row.phase == Phase.SUCCEEDED.value else None
 
+    def previous(self, app: str, stage: str) -> DeploymentView | None:
+        """The last successful deployment on the stage of a release other than the one it
+        runs now: what a rollback returns to (None when there is none). Rolling back twice
+        returns to where the first rollback started, as ``kubectl rollout undo`` does."""
+        current = self.current(app, stage)
+        if current is None:
+            return None
+        with self._session() as session:
+            current_release = session.get_one(Deployment, current.id).release_id
+            row = session.scalars(
+                select(Deployment)
+                .where(
+                    Deployment.app == app,
+                    Deployment.stage == stage,
+                    Deployment.phase == Phase.SUCCEEDED.value,
+                    Deployment.release_id != current_release,
+                )
+                .order_by(Deployment.id.desc())
+                .limit(1)
+            ).one_or_none()
+            return DeploymentView.of(row) if row else None
+
     def record_undeploy(self, app: str, stage: str) -> bool:
         """Record that nothing runs of ``app`` on ``stage`` now; False if nothing did."""
         current = self.current(app, stage)

@@ -66,6 +66,10 @@ def test_publish_promote_status_end_to_end(home: Path) -> None:
     assert rows["qa"][5:7] == ["none", url] and rows["qa"][8] == "healthy"
     assert rows["qa"][7].startswith("pid:")
 
+    nothing_earlier = oneclick("rollback", "expenses", "--stage", "qa")
+    assert nothing_earlier.returncode == 1 and "Traceback" not in nothing_earlier.stderr
+    assert "has run only one release on 'qa'" in nothing_earlier.stderr
+
     undeployed = oneclick("undeploy", "expenses", "--stage", "qa")
     assert undeployed.returncode == 0, undeployed.stderr
     assert "expenses no longer runs on qa; its database is kept" in undeployed.stdout

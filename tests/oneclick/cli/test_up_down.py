@@ -60,7 +60,13 @@ def test_up_serves_the_flows_and_down_stops_everything(tmp_path: Path) -> None:
             found = httpx.post(f"{api}/deployments/filter", json={"limit": 10}).json()
             names = {d["name"] for d in found}
             time.sleep(1)
-        assert names == {"publish-app", "publish-library", "promote-app", "apply-configuration"}
+        assert names == {
+            "publish-app",
+            "publish-library",
+            "promote-app",
+            "rollback-app",
+            "apply-configuration",
+        }
         [library] = [d for d in found if d["name"] == "publish-library"]
         created = httpx.Response(0)
         while time.monotonic() < deadline:  # the served deployment may still be registering

@@ -1,0 +1,24 @@
+"""rollback_app: a stage back to a release it ran before (or any recorded release). The
+release's own image, the stage's configuration; the database is brought to that release's
+model by the same rules as a publish: what the newer release added is kept (retired, made
+nullable), nothing is dropped, and a change that would lose data is refused."""
+
+from __future__ import annotations
+
+from prefect import flow
+
+from flows.rollout import RolloutResult, roll_out
+from flows.stages import StageName, load_stage
+from oneclick.home import Home
+from tasks.catalog import find_rollback_release
+
+
+@flow(name="rollback-app")
+def rollback_app(
+    app: str, stage: StageName = "development", to: str | None = None
+) -> RolloutResult:
+    """Deploy to ``stage`` the release it ran before the current one, or release ``to``."""
+    home = Home.from_env().ensure()
+    config = load_stage(stage, home)
+    release = find_rollback_release(app, stage, to, home)
+    return roll_out(release, config, home, "rolled back on")
