@@ -8,7 +8,7 @@ from prefect import task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from oneclick.data import SchemaChange
+from oneclick.data import SchemaChange, SchemaPlan
 from oneclick.releases import ReleaseView
 
 
@@ -66,6 +66,30 @@ def release_markdown(
         ]
     lines += ["", "## Database script", "", "```python", script.rstrip(), "```", ""]
     return "\n".join(lines)
+
+
+def plan_markdown(release: ReleaseView, stage: str, plan: SchemaPlan) -> str:
+    """What the database step is about to do on ``stage``, shown before it runs."""
+    lines = [f"# Schema plan: {release.app} {release.version} on {stage}", ""]
+    if plan.up_to_date:
+        lines.append("None: the database already carries this release's schema fingerprint.")
+    elif plan.changes:
+        lines += _changes_table(plan.changes)
+    else:
+        lines.append("No table or column changes; the schema fingerprint will be recorded.")
+    if plan.drift:
+        lines += ["", "## Changes made outside oneclick (kept)", "", *_changes_table(plan.drift)]
+    lines += ["", "## Database script", "", "```python", plan.script.rstrip(), "```", ""]
+    return "\n".join(lines)
+
+
+def publish_plan(release: ReleaseView, stage: str, plan: SchemaPlan) -> None:
+    """The plan as an artifact of the running task (call from inside a task)."""
+    create_markdown_artifact(
+        markdown=plan_markdown(release, stage, plan),
+        key=_key(release.app, stage, "schema-plan"),
+        description=f"Schema plan of {release.app} {release.version} on {stage}",
+    )
 
 
 @task(name="report", cache_policy=NO_CACHE)

@@ -14,6 +14,7 @@ from oneclick.releases import ReleaseView
 from oneclick.runtimes import AbortCheck, DeployRequest, DeployResult
 from oneclick.runtimes.select import locate_image, stage_runtime
 from oneclick.stages import StageConfig
+from tasks.report import publish_plan
 from tasks.retry import RETRY
 
 
@@ -27,6 +28,7 @@ def plan_stage_schema(release: ReleaseView, stage: StageConfig) -> SchemaPlan:
         logger.info("%s database of %s is up to date", stage.name, release.app)
     for change in plan.changes:
         logger.info("planned on %s: %s", stage.name, change)
+    publish_plan(release, stage.name, plan)
     return plan
 
 

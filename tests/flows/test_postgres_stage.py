@@ -8,21 +8,12 @@ from pathlib import Path
 
 import httpx
 from click.testing import CliRunner
-from prefect.client.orchestration import get_client
 from sqlalchemy import create_engine, text
 
 from flows.publish_app import publish_app
 from oneclick.cli.main import cli
 from tests.oneclick.data.local_postgres import LocalPostgres
-from tests.support import EXAMPLES, SECRET
-
-
-def release_artifact(key: str) -> str:
-    with get_client(sync_client=True) as client:
-        artifact = client.read_latest_artifacts(limit=200)
-    found = [a for a in artifact if a.key == key]
-    assert found, f"no artifact {key}"
-    return str(found[0].data)
+from tests.support import EXAMPLES, SECRET, latest_artifact
 
 
 def test_a_postgresql_stage_keeps_rows_and_reports_changes_made_outside_oneclick(
@@ -52,7 +43,7 @@ def test_a_postgresql_stage_keeps_rows_and_reports_changes_made_outside_oneclick
     again = publish_app(str(EXAMPLES / "expenses"), stage)
     assert again.version == first.version and again.schema_changes == []
     assert any("nickname" in change for change in again.drift), again.drift
-    markdown = release_artifact("expenses-pg-dev-release")
+    markdown = latest_artifact("expenses-pg-dev-release")
     assert "## Changes made outside oneclick" in markdown and "nickname" in markdown
     names = [e["Name"] for e in httpx.get(f"{again.url}/api/employee").json()["items"]]
     assert names == ["Di"]

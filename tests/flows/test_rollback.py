@@ -14,7 +14,7 @@ from flows.rollback_app import rollback_app
 from oneclick.errors import CatalogError
 from oneclick.home import Home
 from oneclick.releases import Catalog
-from tests.support import EXAMPLES
+from tests.support import EXAMPLES, latest_artifact
 
 SETTINGS = {"expenses": {"ApprovalLimit": "10"}}
 
@@ -53,6 +53,9 @@ def test_a_rollback_runs_the_earlier_image_and_keeps_what_the_newer_release_stor
     assert (back.version, back.image_digest) == (first.version, first.image_digest)
     assert any("phone" in change.lower() for change in back.schema_changes), back.schema_changes
     assert [e["Name"] for e in employees(back.url)] == ["Ann", "Bea"]
+    plan = latest_artifact("expenses-rollback-dev-schema-plan")
+    assert f"Schema plan: expenses {first.version} on rollback-dev" in plan
+    assert "| retire" in plan.lower() and "phone" in plan
     # the earlier release can write again: the column it does not know is no longer required
     httpx.post(f"{back.url}/api/employee", json={"Name": "Cal"}).raise_for_status()
     current = Catalog(Home.from_env().catalog_url).current("expenses", stage)
