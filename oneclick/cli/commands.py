@@ -136,8 +136,12 @@ def stages(context: Context) -> None:
         database = "embedded SQLite" if block.database_url is None else "configured URL"
         approval = ", requires approval" if config.requires_approval else ""
         registry = f"  registry={config.registry.host}" if config.registry else ""
+        where = {
+            "docker": f" engine={config.docker.engine_url}",
+            "kubernetes": f" namespace={config.kubernetes.namespace}",
+        }.get(config.runtime, "")
         click.echo(
-            f"{config.order}  {name:<12} runtime={config.runtime}{registry}  "
+            f"{config.order}  {name:<12} runtime={config.runtime}{where}{registry}  "
             f"database={database}{approval}"
         )
 

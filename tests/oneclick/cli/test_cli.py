@@ -83,6 +83,14 @@ def test_publish_promote_status_end_to_end(home: Path) -> None:
         assert SECRET not in output.stdout + output.stderr
 
 
+def test_stages_lists_each_stage_block_in_promotion_order(home: Path) -> None:
+    result = oneclick("stages")
+    assert result.returncode == 0, result.stderr
+    names = [line.split()[1] for line in result.stdout.splitlines()]
+    assert names[:3] == ["development", "qa", "production"]
+    assert "runtime=local" in result.stdout and "database=embedded SQLite" in result.stdout
+
+
 def test_a_broken_model_fails_with_one_line_per_problem_and_exit_1(
     home: Path, tmp_path: Path
 ) -> None:
