@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
+from blocks.git_source import GitSource
 from blocks.registry import Registry
 from blocks.stage import Stage
 
-__all__ = ["Registry", "Stage"]
+__all__ = ["GitSource", "Registry", "Stage"]

@@ -15,15 +15,23 @@ from tasks.build import (
     resolve_libraries,
 )
 from tasks.catalog import record_release
+from tasks.source import checkout_source, require_commit
 
 
 @flow(name="publish-app", log_prints=False)
 def publish_app(
-    path: str, stage: StageName = "development", source_revision: str | None = None
+    path: str,
+    stage: StageName = "development",
+    source_revision: str | None = None,
+    repository: str | None = None,
 ) -> RolloutResult:
-    """Publish the app whose model is at ``path`` (a directory holding app.yaml) to ``stage``."""
+    """Publish the app whose model is at ``path`` (a directory holding app.yaml) to ``stage``.
+    With ``repository`` (a git URL or path), ``path`` is inside commit ``source_revision`` of
+    it, which is checked out first (as runs started by a git push do)."""
     home = Home.from_env().ensure()
     stage_config = load_stage(stage, home)
+    if repository:
+        path = checkout_source(repository, require_commit(source_revision), path, home)
     model = load_app_model(path, home)
     libraries = resolve_libraries(model, home)
     build = compile_app_build(model, libraries, home)

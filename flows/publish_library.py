@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict
 
 from oneclick.home import Home
 from tasks.build import compile_library_build, load_library_model, store_library
+from tasks.source import checkout_source, require_commit
 
 
 class LibraryResult(BaseModel):
@@ -20,9 +21,14 @@ class LibraryResult(BaseModel):
 
 
 @flow(name="publish-library")
-def publish_library(path: str) -> LibraryResult:
-    """Compile the library at ``path`` and store its build; the same build again changes nothing."""
+def publish_library(
+    path: str, repository: str | None = None, source_revision: str | None = None
+) -> LibraryResult:
+    """Compile the library at ``path`` and store its build; the same build again changes nothing.
+    With ``repository``, ``path`` is inside commit ``source_revision`` of it."""
     home = Home.from_env().ensure()
+    if repository:
+        path = checkout_source(repository, require_commit(source_revision), path, home)
     model = load_library_model(path, home)
     build = compile_library_build(model, path, home)
     stored = store_library(build, home)

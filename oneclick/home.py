@@ -9,6 +9,8 @@ Everything lives under one directory, ``$ONECLICK_HOME`` (default ``~/.oneclick`
     runtime/          the local runtime: unpacked images, process state, logs
     stages/<stage>/   each stage's embedded SQLite databases, one per app
     prefect/          PREFECT_HOME of the local Prefect server started by ``oneclick up``
+    sources/          git checkouts of the commits pushes published (safe to delete)
+    relay/            the webhook relay's record of deliveries (replays are refused)
 """
 
 from __future__ import annotations
@@ -50,6 +52,14 @@ class Home:
     @property
     def prefect(self) -> Path:
         return self.root / "prefect"
+
+    @property
+    def sources(self) -> Path:
+        return self.root / "sources"
+
+    @property
+    def relay(self) -> Path:
+        return self.root / "relay"
 
     def stage_database_url(self, stage: str) -> str:
         """The embedded default: one SQLite file per app in the stage's directory."""

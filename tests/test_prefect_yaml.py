@@ -54,6 +54,20 @@ def test_the_deployments_have_typed_parameters_and_a_nightly_promotion(
     assert [s.schedule.cron for s in schedules] == ["0 2 * * *"]  # type: ignore[union-attr]
 
 
+def test_a_git_push_event_triggers_publish_app_with_the_commit(
+    deployed: dict[str, str],
+) -> None:
+    with get_client(sync_client=True) as client:
+        publish = client.read_deployment_by_name("publish-app/publish-app")
+        automations = client.read_automations()
+    mine = [a for a in automations if str(publish.id) in str(a.actions)]
+    assert len(mine) == 1, automations
+    trigger = mine[0].trigger.model_dump(mode="json")
+    assert trigger["expect"] == ["oneclick.git.push.app"]
+    (action,) = mine[0].model_dump(mode="json")["actions"]
+    assert action["parameters"]["source_revision"] == "{{ event.payload.commit }}"
+
+
 def test_a_deployment_run_completes_on_a_worker(
     deployed: dict[str, str], oneclick_home: Path
 ) -> None:

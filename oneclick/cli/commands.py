@@ -183,4 +183,5 @@ def demo(context: Context, port: int) -> None:
 
 
 from oneclick.cli import kube as _kube_commands  # noqa: E402,F401  (`configure`, `render`)
+from oneclick.cli import relay as _relay_commands  # noqa: E402,F401  (`oneclick relay`)
 from oneclick.cli import runtime as _runtime_commands  # noqa: E402,F401  (`oneclick runtime`)

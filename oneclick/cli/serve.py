@@ -16,6 +16,7 @@ from flows.promote_app import promote_app
 from flows.publish_app import publish_app
 from flows.publish_library import publish_library
 from flows.rollback_app import rollback_app
+from flows.triggers import on_push
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -24,10 +25,16 @@ def main() -> None:
     tags = ["oneclick"]
     deployments = [
         publish_app.to_deployment(
-            "publish-app", tags=tags, parameters={"path": str(EXAMPLES / "expenses")}
+            "publish-app",
+            tags=tags,
+            parameters={"path": str(EXAMPLES / "expenses")},
+            triggers=[on_push("app")],
         ),
         publish_library.to_deployment(
-            "publish-library", tags=tags, parameters={"path": str(EXAMPLES / "finance-common")}
+            "publish-library",
+            tags=tags,
+            parameters={"path": str(EXAMPLES / "finance-common")},
+            triggers=[on_push("library")],
         ),
         promote_app.to_deployment(
             "promote-app",

@@ -28,9 +28,9 @@ def bring_up(context: Context, port: int) -> str:
     api_url = start_server(context.home, port)
     os.environ["PREFECT_API_URL"] = api_url
     context.connect()
-    from blocks import Registry, Stage
+    from blocks import GitSource, Registry, Stage
 
-    for block in (Stage, Registry):
+    for block in (Stage, Registry, GitSource):
         block.register_type_and_schema()
     start_serving(context.home, api_url)
     return api_url
