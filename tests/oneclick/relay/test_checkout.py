@@ -51,9 +51,9 @@ def test_an_unknown_commit_or_repository_fails_clearly(
     repository: tuple[Path, str, str], tmp_path: Path
 ) -> None:
     repo, _, _ = repository
-    with pytest.raises(BuildError, match="git checkout of .* failed"):
+    with pytest.raises(BuildError, match=r"git checkout of .* failed"):
         checkout(str(repo), "0" * 40, tmp_path / "sources")
-    with pytest.raises(BuildError, match="git clone of .*missing.git failed"):
+    with pytest.raises(BuildError, match=r"git clone of .*missing\.git failed"):
         checkout(str(tmp_path / "missing.git"), "a" * 40, tmp_path / "sources")
     with pytest.raises(BuildError, match="is not a commit id"):
         checkout(str(repo), "--upload-pack=touch /tmp/x", tmp_path / "sources")
