@@ -148,13 +148,14 @@ def stages(context: Context) -> None:
 
 @cli.command()
 @click.option("--port", default=DEFAULT_PORT, show_default=True, envvar="ONECLICK_PREFECT_PORT")
+@click.option("--relay-port", default=8787, show_default=True, envvar="ONECLICK_RELAY_PORT")
 @pass_context
-def up(context: Context, port: int) -> None:
-    """Start the local Prefect server, register oneclick's block types and serve its flows as
-    deployments the Prefect UI can run."""
+def up(context: Context, port: int, relay_port: int) -> None:
+    """Start the local Prefect server, register oneclick's block types, serve its flows as
+    deployments the Prefect UI can run, and start the git webhook relay."""
     from oneclick.cli.setup import bring_up
 
-    api_url = bring_up(context, port)
+    api_url = bring_up(context, port, relay_port)
     click.echo(f"Prefect server: {api_url.removesuffix('/api')}")
 
 

@@ -32,6 +32,10 @@ def _serve_state(home: Home) -> Path:
     return home.prefect / "serve.json"
 
 
+def _relay_state(home: Home) -> Path:
+    return home.prefect / "relay.json"
+
+
 def _healthy(api_url: str) -> bool:
     try:
         return httpx.get(f"{api_url}/health", timeout=2).status_code == 200
@@ -121,17 +125,26 @@ def start_server(home: Home, port: int) -> str:
 
 def start_serving(home: Home, api_url: str) -> int:
     """Serve oneclick's flows as deployments, unless that already runs; returns the pid."""
-    state = _serve_state(home)
+    env = {"PREFECT_RUNNER_POLL_FREQUENCY": "2"}
+    return _start_once(home, api_url, _serve_state(home), ["-m", "oneclick.cli.serve"], env)
+
+
+def start_relay(home: Home, api_url: str, port: int) -> int:
+    """Start the git webhook relay on 127.0.0.1:``port``, unless it already runs."""
+    args = ["-m", "oneclick.cli", "relay", "--port", str(port)]
+    return _start_once(home, api_url, _relay_state(home), args, {})
+
+
+def _start_once(
+    home: Home, api_url: str, state: Path, args: list[str], extra: dict[str, str]
+) -> int:
     if state.exists():
         pid = int(json.loads(state.read_text())["pid"])
         if _alive(pid):
             return pid
-    env = {
-        **server_environment(home, api_url),
-        "ONECLICK_HOME": str(home.root),
-        "PREFECT_RUNNER_POLL_FREQUENCY": "2",
-    }
-    process = _start_detached(["-m", "oneclick.cli.serve"], env, home.prefect / "serve.log")
+    env = {**server_environment(home, api_url), "ONECLICK_HOME": str(home.root), **extra}
+    log = home.prefect / state.with_suffix(".log").name
+    process = _start_detached(args, env, log)
     state.write_text(json.dumps({"pid": process.pid}))
     return process.pid
 
@@ -154,7 +167,8 @@ def _stop(state: Path) -> bool:
 
 
 def stop_server(home: Home) -> bool:
-    """Stop what this home started: the deployments' server process first (it tells the API
-    that its deployments pause), then the Prefect server. True if the server was running."""
+    """Stop what this home started: the relay, the deployments' server process (it tells the
+    API that its deployments pause), then the Prefect server. True if the server was running."""
+    _stop(_relay_state(home))
     _stop(_serve_state(home))
     return _stop(_server_state(home))

@@ -21,8 +21,9 @@ DEFAULT_STAGES: dict[str, tuple[int, dict[str, str]]] = {
 }
 
 
-def bring_up(context: Context, port: int) -> str:
-    from oneclick.cli.server import start_server, start_serving
+def bring_up(context: Context, port: int, relay_port: int | None = None) -> str:
+    from oneclick.cli.relay import DEFAULT_RELAY_PORT
+    from oneclick.cli.server import start_relay, start_server, start_serving
 
     click.echo("starting the Prefect server (the first start takes about 20 s) ...")
     api_url = start_server(context.home, port)
@@ -33,6 +34,9 @@ def bring_up(context: Context, port: int) -> str:
     for block in (Stage, Registry, GitSource):
         block.register_type_and_schema()
     start_serving(context.home, api_url)
+    relay_port = relay_port or int(os.environ.get("ONECLICK_RELAY_PORT", DEFAULT_RELAY_PORT))
+    start_relay(context.home, api_url, relay_port)
+    click.echo(f"git webhook relay: http://127.0.0.1:{relay_port}/hooks/<github|gitlab|gitea>")
     return api_url
 
 

@@ -42,31 +42,43 @@ def alive(pid: int) -> bool:
 @pytest.mark.timeout(600)
 def test_up_serves_the_flows_and_down_stops_everything(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    port = free_port()
-    up = oneclick(home, "up", "--port", str(port))
+    port, relay_port = free_port(), free_port()
+    up = oneclick(home, "up", "--port", str(port), "--relay-port", str(relay_port))
     assert up.returncode == 0, up.stderr
     assert f"Prefect server: http://127.0.0.1:{port}" in up.stdout
     api = f"http://127.0.0.1:{port}/api"
     server_pid = json.loads((home / "prefect" / "server.json").read_text())["pid"]
     serve_pid = json.loads((home / "prefect" / "serve.json").read_text())["pid"]
+    relay_pid = json.loads((home / "prefect" / "relay.json").read_text())["pid"]
     try:
         again = oneclick(home, "up", "--port", str(port))  # idempotent: the same server
         assert again.returncode == 0
         assert json.loads((home / "prefect" / "server.json").read_text())["pid"] == server_pid
 
         deadline = time.monotonic() + 240  # a busy machine is slow to serve and run
-        names: set[str] = set()
-        while time.monotonic() < deadline and len(names) < 3:
-            found = httpx.post(f"{api}/deployments/filter", json={"limit": 10}).json()
-            names = {d["name"] for d in found}
-            time.sleep(1)
-        assert names == {
+        expected = {
             "publish-app",
             "publish-library",
             "promote-app",
             "rollback-app",
             "apply-configuration",
         }
+        names: set[str] = set()
+        while time.monotonic() < deadline and names != expected:
+            found = httpx.post(f"{api}/deployments/filter", json={"limit": 10}).json()
+            names = {d["name"] for d in found}
+            time.sleep(1)
+        assert names == expected
+        relay = f"http://127.0.0.1:{relay_port}"
+        while time.monotonic() < deadline:  # the relay process imports, then listens
+            try:
+                if httpx.get(f"{relay}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.5)
+        unsigned = httpx.post(f"{relay}/hooks/github", content=b"{}")
+        assert unsigned.status_code == 400, unsigned.text
         [library] = [d for d in found if d["name"] == "publish-library"]
         created = httpx.Response(0)
         while time.monotonic() < deadline:  # the served deployment may still be registering
@@ -89,4 +101,4 @@ def test_up_serves_the_flows_and_down_stops_everything(tmp_path: Path) -> None:
         down = oneclick(home, "down")
     assert down.returncode == 0, down.stderr
     assert "stopped the Prefect server" in down.stdout
-    assert not alive(server_pid) and not alive(serve_pid)
+    assert not alive(server_pid) and not alive(serve_pid) and not alive(relay_pid)
