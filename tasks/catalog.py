@@ -81,12 +81,13 @@ def find_rollback_release(app: str, stage: str, version: str | None, home: Home)
     catalog = Catalog(home.catalog_url)
     if version is not None:
         return catalog.release(app, version)
-    if catalog.current(app, stage) is None:
+    current = catalog.current(app, stage)
+    if current is None:
         raise CatalogError(
             f"{app} runs nowhere on {stage!r}: there is nothing to roll back; "
             "publish or promote it there, or name --to VERSION"
         )
-    previous = catalog.previous(app, stage)
+    previous = catalog.previous(current)
     if previous is None:
         raise CatalogError(
             f"{app} has run only one release on {stage!r}: there is no earlier one to roll "

@@ -7,7 +7,14 @@ from typing import Any
 
 import click
 
-from oneclick.cli.main import DEFAULT_PORT, Context, cli, pass_context, run_flow
+from oneclick.cli.main import (
+    DEFAULT_PORT,
+    DEFAULT_RELAY_PORT,
+    Context,
+    cli,
+    pass_context,
+    run_flow,
+)
 from oneclick.releases import Catalog
 
 
@@ -148,7 +155,9 @@ def stages(context: Context) -> None:
 
 @cli.command()
 @click.option("--port", default=DEFAULT_PORT, show_default=True, envvar="ONECLICK_PREFECT_PORT")
-@click.option("--relay-port", default=8787, show_default=True, envvar="ONECLICK_RELAY_PORT")
+@click.option(
+    "--relay-port", default=DEFAULT_RELAY_PORT, show_default=True, envvar="ONECLICK_RELAY_PORT"
+)
 @pass_context
 def up(context: Context, port: int, relay_port: int) -> None:
     """Start the local Prefect server, register oneclick's block types, serve its flows as

@@ -17,6 +17,7 @@ from oneclick.errors import OneclickError, StageError
 from oneclick.home import Home
 
 DEFAULT_PORT = 4200
+DEFAULT_RELAY_PORT = 8787
 
 
 class Context:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import click
 
-from oneclick.cli.main import Context, cli, pass_context
-
-DEFAULT_RELAY_PORT = 8787
+from oneclick.cli.main import DEFAULT_RELAY_PORT, Context, cli, pass_context
 
 
 @cli.command()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from oneclick.cli.main import Context
+from oneclick.cli.main import DEFAULT_RELAY_PORT, Context
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -22,7 +22,6 @@ DEFAULT_STAGES: dict[str, tuple[int, dict[str, str]]] = {
 
 
 def bring_up(context: Context, port: int, relay_port: int | None = None) -> str:
-    from oneclick.cli.relay import DEFAULT_RELAY_PORT
     from oneclick.cli.server import start_relay, start_server, start_serving
 
     click.echo("starting the Prefect server (the first start takes about 20 s) ...")

@@ -97,9 +97,16 @@ def _handle(
     watching = [s for s in sources if s.watches(provider, repository)]
     if not watching:
         raise Refused(404, f"no git source watches {provider} repository {repository!r}")
-    authentic = [s for s in watching if _signed_by(s, provider, headers, body)]
-    if not authentic:
-        verify_signature(provider, headers, body, watching[0].secret.get_secret_value())
+    authentic, refusal = [], None
+    for source in watching:
+        try:
+            verify_signature(provider, headers, body, source.secret.get_secret_value())
+        except Refused as refused:
+            refusal = refusal or refused
+        else:
+            authentic.append(source)
+    if refusal and not authentic:
+        raise refusal
     delivery = delivery_id(provider, headers)
     if not deliveries.claim(provider, delivery):
         raise Refused(409, f"delivery {delivery} was already received: a replay is ignored")
@@ -127,14 +134,6 @@ def _handle(
         "events": [e["id"] for e in events],
         "sources": [s.name for s in targets],
     }
-
-
-def _signed_by(source: GitSource, provider: Provider, headers: dict[str, str], body: bytes) -> bool:
-    try:
-        verify_signature(provider, headers, body, source.secret.get_secret_value())
-    except Refused:
-        return False
-    return True
 
 
 def prefect_emitter(api_url: str) -> Emit:

@@ -34,7 +34,7 @@ def checkout(repository: str, commit: str, root: Path) -> Path:
     scratch = Path(tempfile.mkdtemp(prefix=f".{commit[:12]}-", dir=target.parent))
     try:
         _git("clone", "--quiet", "--no-checkout", "--", repository, str(scratch), about=repository)
-        _git("-C", str(scratch), "checkout", "--quiet", "--detach", commit, about=repository)
+        _git("checkout", "--quiet", "--detach", commit, about=repository, cwd=scratch)
         try:
             scratch.rename(target)
         except OSError:
@@ -53,18 +53,15 @@ def model_directory(checkout_dir: Path, path: str) -> Path:
     return resolved
 
 
-def _git(*args: str, about: str) -> None:
+def _git(*args: str, about: str, cwd: Path | None = None) -> None:
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true"}
     result = subprocess.run(
-        ["git", *args], capture_output=True, text=True, env=env, timeout=600, check=False
+        ["git", *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=600, check=False
     )
     if result.returncode != 0:
         said = (result.stderr.strip().splitlines() or ["no message"])[-1]
         where = hide_credentials(about)
-        raise BuildError(
-            f"git {args[0] if args[0] != '-C' else args[2]} of {where} failed: "
-            f"{said.replace(about, where)}"
-        )
+        raise BuildError(f"git {args[0]} of {where} failed: {said.replace(about, where)}")
 
 
 def hide_credentials(url: str) -> str:

@@ -258,20 +258,17 @@ class Catalog:
             ).one_or_none()
             return DeploymentView.of(row) if row and row.phase == Phase.SUCCEEDED.value else None
 
-    def previous(self, app: str, stage: str) -> DeploymentView | None:
-        """The last successful deployment on the stage of a release other than the one it
-        runs now: what a rollback returns to (None when there is none). Rolling back twice
-        returns to where the first rollback started, as ``kubectl rollout undo`` does."""
-        current = self.current(app, stage)
-        if current is None:
-            return None
+    def previous(self, current: DeploymentView) -> DeploymentView | None:
+        """The last successful deployment on ``current``'s stage of a release other than
+        ``current``'s: what a rollback returns to (None when there is none). Rolling back
+        twice returns to where the first rollback started, as ``kubectl rollout undo`` does."""
         with self._session() as session:
             current_release = session.get_one(Deployment, current.id).release_id
             row = session.scalars(
                 select(Deployment)
                 .where(
-                    Deployment.app == app,
-                    Deployment.stage == stage,
+                    Deployment.app == current.app,
+                    Deployment.stage == current.stage,
                     Deployment.phase == Phase.SUCCEEDED.value,
                     Deployment.release_id != current_release,
                 )
