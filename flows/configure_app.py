@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from prefect import flow
 
-from flows.rollout import RolloutResult, roll_out
+from flows.rollout import ROLLOUT_HOOKS, roll_out
 from flows.stages import StageName, load_stage
 from oneclick.home import Home
+from oneclick.rollout import RolloutResult
 from tasks.catalog import find_release
 
 
-@flow(name="apply-configuration")
+@flow(name="apply-configuration", **ROLLOUT_HOOKS)
 def apply_configuration(app: str, stage: StageName = "development") -> RolloutResult:
     """Roll the release ``stage`` runs of ``app`` with the stage block's settings and secrets
     as they are now (after editing them in the block)."""

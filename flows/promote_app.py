@@ -5,13 +5,14 @@ from __future__ import annotations
 from prefect import flow
 
 from flows.approval import wait_for_approval
-from flows.rollout import RolloutResult, roll_out
+from flows.rollout import ROLLOUT_HOOKS, roll_out
 from flows.stages import StageName, load_stage
 from oneclick.home import Home
+from oneclick.rollout import RolloutResult
 from tasks.catalog import find_release
 
 
-@flow(name="promote-app")
+@flow(name="promote-app", **ROLLOUT_HOOKS)
 def promote_app(
     app: str,
     from_stage: StageName = "development",

@@ -1,12 +1,16 @@
-"""publish_app: model → compiled app → image → release → the stage (schema ║ deploy)."""
+"""publish_app: model → compiled app → image → release → the stage (schema ║ deploy).
+
+Each run compiles in a scratch directory of its own. A build the stage already runs is not
+built again: the rollout engine finds it serving and changes nothing."""
 
 from __future__ import annotations
 
 from prefect import flow
 
-from flows.rollout import RolloutResult, roll_out
+from flows.rollout import ROLLOUT_HOOKS, roll_out
 from flows.stages import StageName, load_stage
 from oneclick.home import Home
+from oneclick.rollout import RolloutResult
 from tasks.build import (
     build_image,
     compile_app_build,
@@ -14,11 +18,11 @@ from tasks.build import (
     release_version,
     resolve_libraries,
 )
-from tasks.catalog import record_release
+from tasks.catalog import find_running_release, record_release
 from tasks.source import checkout_source, require_commit
 
 
-@flow(name="publish-app", log_prints=False)
+@flow(name="publish-app", log_prints=False, **ROLLOUT_HOOKS)
 def publish_app(
     path: str,
     stage: StageName = "development",
@@ -34,8 +38,11 @@ def publish_app(
         path = checkout_source(repository, require_commit(source_revision), path, home)
     model = load_app_model(path, home)
     libraries = resolve_libraries(model, home)
-    build = compile_app_build(model, libraries, home)
-    version = release_version(model, build)
-    image = build_image(model, build, libraries, home, stage_config.registry)
-    release = record_release(model, build, image, version, home, source_revision)
+    with home.scratch(model.app) as scratch:
+        build = compile_app_build(model, libraries, scratch)
+        version = release_version(model, build)
+        release = find_running_release(model.app, version, stage, home)
+        if release is None:
+            image = build_image(model, build, libraries, home, stage_config.registry)
+            release = record_release(model, build, image, version, home, source_revision)
     return roll_out(release, stage_config, home, "published to")

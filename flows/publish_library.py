@@ -30,8 +30,9 @@ def publish_library(
     if repository:
         path = checkout_source(repository, require_commit(source_revision), path, home)
     model = load_library_model(path, home)
-    build = compile_library_build(model, path, home)
-    stored = store_library(build, home)
+    with home.scratch(model.library) as scratch:
+        build = compile_library_build(model, path, scratch)
+        stored = store_library(build, home)
     entities = ", ".join(sorted(stored.build.static_entities)) or "none"
     create_markdown_artifact(
         key=f"library-{model.library}",

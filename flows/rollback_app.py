@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from prefect import flow
 
-from flows.rollout import RolloutResult, roll_out
+from flows.rollout import ROLLOUT_HOOKS, roll_out
 from flows.stages import StageName, load_stage
 from oneclick.home import Home
+from oneclick.rollout import RolloutResult
 from tasks.catalog import find_rollback_release
 
 
-@flow(name="rollback-app")
+@flow(name="rollback-app", **ROLLOUT_HOOKS)
 def rollback_app(
     app: str, stage: StageName = "development", to: str | None = None
 ) -> RolloutResult:

@@ -1,114 +1,90 @@
-"""The second half of publish and promote: a release onto a stage.
-
-Plans the stage's schema first (a refused change stops here, nothing touched), then runs the
-database scripts and the deploy concurrently. The new instance only reports ready once its
-schema is in place, and only a ready instance replaces the previous one, so a failure in
-either leaves the previous release serving. Every attempt is recorded in the catalog.
+"""The second half of publish, promote, rollback and apply-configuration: a release onto a
+stage, by the rollout engine (``oneclick.rollout``). The engine holds the stage's lease,
+decides and records; here its steps are Prefect tasks (retries, the plan artifact, each
+step visible in the run), and runs the engine found killed are marked Crashed in Prefect.
+A flow that rolls out sets ``ROLLOUT_HOOKS``: a crashed or cancelled run's attempts are
+marked aborted and its leases given up at once, without waiting for them to expire.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from prefect import get_run_logger
+from prefect.client.orchestration import get_client
 from prefect.context import get_run_context
 from prefect.futures import PrefectFuture
-from pydantic import BaseModel, ConfigDict
+from prefect.states import Crashed
 
-from oneclick.errors import OneclickError, TransientError
+from oneclick.data import SchemaChange, SchemaPlan, SchemaResult
 from oneclick.home import Home
-from oneclick.releases import Phase, ReleaseView
+from oneclick.releases import Catalog, DeploymentView, ReleaseView
+from oneclick.rollout import Rollout, RolloutResult, abandon_run, this_process
+from oneclick.runtimes import DeployResult
+from oneclick.runtimes.select import stage_runtime
+from oneclick.runtimes.types import AbortCheck, HoldCheck
 from oneclick.stages import StageConfig
-from tasks.catalog import finish_deployment, start_deployment
 from tasks.report import report_release
 from tasks.stage import apply_stage_schema, deploy_to_stage, plan_stage_schema
 
 
-class RolloutResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class TaskSteps:
+    """The engine's steps as Prefect tasks of the running flow."""
 
-    app: str
-    version: str
-    stage: str
-    url: str
-    image_digest: str
-    image_reference: str
-    schema_changes: list[str]
-    drift: list[str] = []
+    def __init__(self, release: ReleaseView, stage: StageConfig, home: Home, verb: str) -> None:
+        self.release, self.stage, self.home, self.verb = release, stage, home, verb
 
+    def plan(self) -> SchemaPlan:
+        return plan_stage_schema(self.release, self.stage)
 
-def _phase(exc: BaseException) -> Phase:
-    if isinstance(exc, OneclickError) and not isinstance(exc, TransientError):
-        return Phase.FAILED
-    return Phase.ERRORED
+    def widen(self, plan: SchemaPlan) -> PrefectFuture[SchemaResult]:
+        return apply_stage_schema.submit(self.release, self.stage, plan)
 
+    def deploy(self, hold: HoldCheck, abort: AbortCheck) -> PrefectFuture[DeployResult]:
+        return deploy_to_stage.submit(self.release, self.stage, self.home, hold=hold, abort=abort)
 
-def _outcome(future: PrefectFuture[Any]) -> BaseException | None:
-    future.wait()
-    try:
-        future.result()
-    except BaseException as exc:
-        return exc
-    return None
+    def settle(self, aborted: list[DeploymentView]) -> None:
+        """Runs killed without a word stay Running in Prefect: say they crashed."""
+        runs = {record.flow_run_id for record in aborted if record.flow_run_id}
+        with get_client(sync_client=True) as client:
+            for run_id in runs:
+                state = client.read_flow_run(UUID(run_id)).state
+                if state is not None and not state.is_final():
+                    client.set_flow_run_state(
+                        run_id,
+                        Crashed(message="killed during a rollout; found by a later rollout"),
+                        force=True,
+                    )
+                    get_run_logger().warning("marked flow run %s Crashed", run_id)
+
+    def report(
+        self, result: RolloutResult, changes: list[SchemaChange], drift: list[SchemaChange]
+    ) -> None:
+        verb = "unchanged on" if result.unchanged else self.verb
+        report_release(
+            self.release, self.stage.name, result.url, changes, result.schema_script, verb, drift
+        )
 
 
 def roll_out(release: ReleaseView, stage: StageConfig, home: Home, verb: str) -> RolloutResult:
-    logger = get_run_logger()
-    stage.environment(release.manifest)  # fails now if the stage lacks a setting or secret
-    plan = plan_stage_schema(release, stage)
-    flow_run = getattr(get_run_context(), "flow_run", None)
-    deployment = start_deployment(release, stage.name, str(flow_run.id) if flow_run else None, home)
-    schema_failed: list[str] = []
-    schema_future = apply_stage_schema.submit(release, stage)
-    deploy_future = deploy_to_stage.submit(
-        release, stage, home, abort=lambda: schema_failed[0] if schema_failed else None
-    )
-    schema_error = _outcome(schema_future)
-    if schema_error is not None:  # the new instance can never be ready: stop waiting for it
-        schema_failed.append(f"the database scripts failed: {schema_error}")
-    failures = [e for e in (schema_error, _outcome(deploy_future)) if e is not None]
-    if failures:
-        first = failures[0]
-        finish_deployment(deployment, _phase(first), home, message=str(first))
-        logger.error(
-            "%s %s was not %s %s; the previous release keeps serving",
-            release.app,
-            release.version,
-            verb,
-            stage.name,
-        )
-        raise first
-    schema = schema_future.result()
-    deployed = deploy_future.result()
-    changes = [str(c) for c in schema.changes]
-    finish_deployment(
-        deployment,
-        Phase.SUCCEEDED,
-        home,
-        url=deployed.url,
-        schema_changes=changes,
-        schema_script=schema.script,
-    )
-    drift = schema.drift or plan.drift
-    for change in drift:
-        logger.warning("%s database changed outside oneclick: %s", stage.name, change)
-    report_release(
+    flow_run = get_run_context().flow_run  # type: ignore[union-attr]
+    holder = this_process(str(flow_run.id), flow_run.name) if flow_run else this_process()
+    rollout = Rollout(
+        Catalog(home.catalog_url),
+        stage_runtime(stage, home),
         release,
-        stage.name,
-        deployed.url,
-        schema.changes or plan.changes,
-        schema.script,
-        verb,
-        drift,
+        stage,
+        TaskSteps(release, stage, home, verb),
+        holder,
+        verb=verb,
     )
-    logger.info("%s %s %s %s: %s", release.app, release.version, verb, stage.name, deployed.url)
-    return RolloutResult(
-        app=release.app,
-        version=release.version,
-        stage=stage.name,
-        url=deployed.url,
-        image_digest=release.image_digest,
-        image_reference=release.image_reference,
-        schema_changes=changes,
-        drift=[str(c) for c in drift],
-    )
+    return rollout.run()
+
+
+def _abandon(flow: Any, flow_run: Any, state: Any) -> None:
+    reason = f"its flow run was {str(state.name).lower()}: {state.message or 'no message'}"
+    abandon_run(Catalog(Home.from_env().catalog_url), str(flow_run.id), reason)
+
+
+ROLLOUT_HOOKS: dict[str, Any] = {"on_crashed": [_abandon], "on_cancellation": [_abandon]}

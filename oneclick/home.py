@@ -5,7 +5,8 @@ Everything lives under one directory, ``$ONECLICK_HOME`` (default ``~/.oneclick`
     catalog.db        the release catalog (SQLite) unless ONECLICK_CATALOG_URL names another
     libraries/        published library builds, immutable, by name and version
     images/           the OCI image layout the daemonless builder writes to
-    builds/           scratch space for compiles (safe to delete)
+    builds/           scratch space: each run compiles in a directory of its own there,
+                      removed when the run ends (safe to delete)
     runtime/          the local runtime: unpacked images, process state, logs
     stages/<stage>/   each stage's embedded SQLite databases, one per app
     prefect/          PREFECT_HOME of the local Prefect server started by ``oneclick up``
@@ -16,6 +17,10 @@ Everything lives under one directory, ``$ONECLICK_HOME`` (default ``~/.oneclick`
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,6 +65,16 @@ class Home:
     @property
     def relay(self) -> Path:
         return self.root / "relay"
+
+    @contextmanager
+    def scratch(self, name: str) -> Iterator[Path]:
+        """A build directory of this run's own, removed afterwards: runs never share one."""
+        self.builds.mkdir(parents=True, exist_ok=True)
+        path = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=self.builds))
+        try:
+            yield path
+        finally:
+            shutil.rmtree(path, ignore_errors=True)
 
     def stage_database_url(self, stage: str) -> str:
         """The embedded default: one SQLite file per app in the stage's directory."""

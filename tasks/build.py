@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from prefect import get_run_logger, task
@@ -17,12 +16,6 @@ from oneclick.model import load_app, load_library
 from oneclick.model.types import AppModel, LibraryModel
 from oneclick.registry import RegistryConfig
 from tasks.retry import RETRY
-
-
-def _fresh(path: Path) -> Path:
-    shutil.rmtree(path, ignore_errors=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def release_version(model: AppModel, build: CompileResult) -> str:
@@ -58,18 +51,21 @@ def resolve_libraries(model: AppModel, home: Home) -> list[LibraryBuild]:
 
 
 @task(name="compile app", cache_policy=NO_CACHE)
-def compile_app_build(model: AppModel, libraries: list[LibraryBuild], home: Home) -> CompileResult:
-    result = compile_app(model, libraries, _fresh(home.builds / "apps" / model.app))
+def compile_app_build(
+    model: AppModel, libraries: list[LibraryBuild], scratch: Path
+) -> CompileResult:
+    """Compile into ``scratch/app``: a directory of this run's own."""
+    result = compile_app(model, libraries, scratch / "app")
     get_run_logger().info("compiled %s: %s", model.app, result.digest)
     return result
 
 
 @task(name="compile library", cache_policy=NO_CACHE)
-def compile_library_build(model: LibraryModel, source: str, home: Home) -> CompileResult:
+def compile_library_build(model: LibraryModel, source: str, scratch: Path) -> CompileResult:
+    """Compile into ``scratch/library``: a directory of this run's own."""
     source_dir = Path(source)
     source_dir = source_dir if source_dir.is_dir() else source_dir.parent
-    out = _fresh(home.builds / "libraries" / model.library / model.version)
-    result = compile_library(model, source_dir, out)
+    result = compile_library(model, source_dir, scratch / "library")
     get_run_logger().info("compiled %s %s: %s", model.library, model.version, result.digest)
     return result
 

@@ -10,7 +10,7 @@ from oneclick.errors import CatalogError
 from oneclick.home import Home
 from oneclick.images import ImageResult
 from oneclick.model.types import AppModel
-from oneclick.releases import Catalog, DeploymentView, Phase, ReleaseView
+from oneclick.releases import Catalog, ReleaseView
 from tasks.retry import RETRY
 
 
@@ -37,42 +37,19 @@ def record_release(
 
 @task(name="find release", cache_policy=NO_CACHE, **RETRY)
 def find_release(app: str, from_stage: str, version: str | None, home: Home) -> ReleaseView:
+    """What ``from_stage`` runs, or release ``version`` if it succeeded there."""
+    return Catalog(home.catalog_url).promotable(app, from_stage, version)
+
+
+@task(name="find running release", cache_policy=NO_CACHE, **RETRY)
+def find_running_release(app: str, version: str, stage: str, home: Home) -> ReleaseView | None:
+    """Release ``version`` when it is what ``stage`` runs now: a publish of it needs no build."""
     catalog = Catalog(home.catalog_url)
-    if version is not None:
-        return catalog.release(app, version)
-    current = catalog.current(app, from_stage)
-    if current is None:
-        raise CatalogError(
-            f"{app} runs nowhere on {from_stage!r}: publish it there first, or name --version"
-        )
-    return catalog.release(app, current.version)
-
-
-@task(name="start deployment", cache_policy=NO_CACHE, **RETRY)
-def start_deployment(release: ReleaseView, stage: str, flow_run_id: str | None, home: Home) -> int:
-    return Catalog(home.catalog_url).start_deployment(
-        release.app, release.version, stage, flow_run_id
-    )
-
-
-@task(name="finish deployment", cache_policy=NO_CACHE, **RETRY)
-def finish_deployment(
-    deployment_id: int,
-    phase: Phase,
-    home: Home,
-    url: str | None = None,
-    schema_changes: list[str] | None = None,
-    schema_script: str | None = None,
-    message: str | None = None,
-) -> DeploymentView:
-    return Catalog(home.catalog_url).finish_deployment(
-        deployment_id,
-        phase,
-        url=url,
-        schema_changes=schema_changes or [],
-        schema_script=schema_script,
-        message=message,
-    )
+    current = catalog.current(app, stage)
+    if current is None or current.version != version:
+        return None
+    get_run_logger().info("%s %s is what %s runs: no image to build", app, version, stage)
+    return catalog.release(app, version)
 
 
 @task(name="find rollback release", cache_policy=NO_CACHE, **RETRY)

@@ -11,8 +11,10 @@ from oneclick.data import SchemaPlan, SchemaResult, apply_schema, plan_schema
 from oneclick.home import Home
 from oneclick.model.types import AppModel
 from oneclick.releases import ReleaseView
-from oneclick.runtimes import AbortCheck, DeployRequest, DeployResult
+from oneclick.rollout import deploy_request
+from oneclick.runtimes import DeployResult
 from oneclick.runtimes.select import locate_image, stage_runtime
+from oneclick.runtimes.types import AbortCheck, HoldCheck
 from oneclick.stages import StageConfig
 from tasks.report import publish_plan
 from tasks.retry import RETRY
@@ -33,7 +35,10 @@ def plan_stage_schema(release: ReleaseView, stage: StageConfig) -> SchemaPlan:
 
 
 @task(name="run database scripts", cache_policy=NO_CACHE, **RETRY)
-def apply_stage_schema(release: ReleaseView, stage: StageConfig) -> SchemaResult:
+def apply_stage_schema(
+    release: ReleaseView, stage: StageConfig, plan: SchemaPlan | None = None
+) -> SchemaResult:
+    """Run the scripts of ``plan`` (refused if the database moved since it was made)."""
     model = AppModel.model_validate(release.model)
     url = stage.database_url_for(release.app)
     result = apply_schema(
@@ -42,6 +47,7 @@ def apply_stage_schema(release: ReleaseView, stage: StageConfig) -> SchemaResult
         release.schema_fingerprint,
         app=release.app,
         release=release.version,
+        plan=plan,
     )
     get_run_logger().info(
         "%s database of %s: %d change(s) in %.2fs%s",
@@ -56,22 +62,23 @@ def apply_stage_schema(release: ReleaseView, stage: StageConfig) -> SchemaResult
 
 @task(name="deploy image", cache_policy=NO_CACHE)
 def deploy_to_stage(
-    release: ReleaseView, stage: StageConfig, home: Home, abort: AbortCheck | None = None
+    release: ReleaseView,
+    stage: StageConfig,
+    home: Home,
+    hold: HoldCheck | None = None,
+    abort: AbortCheck | None = None,
 ) -> DeployResult:
-    """Start the release's image on the stage; secrets go from the stage config to the process
-    environment here and nowhere else (never through a task or flow parameter)."""
-    logger = get_run_logger()
-    image_root, image_reference = locate_image(release.image_reference, stage, home)
-    request = DeployRequest(
-        stage=stage.name,
-        app=release.app,
-        release=release.version,
-        image_root=image_root,
-        image_digest=release.image_digest,
-        image_reference=image_reference,
-        env=stage.environment(release.manifest),
-        on_progress=logger.info,
-        abort=abort,
+    """Start the release's image on the stage; it replaces the previous instance once ready
+    and ``hold`` is off. Secrets go from the stage config to the process environment here
+    and nowhere else (never through a task or flow parameter)."""
+    image = locate_image(release.image_reference, stage, home)
+    request = deploy_request(
+        release,
+        stage,
+        image,
+        hold or (lambda: False),
+        abort or (lambda: None),
+        on_progress=get_run_logger().info,
         flow_run=flow_run.get_id(),
     )
     return stage_runtime(stage, home).deploy(request)

@@ -6,7 +6,13 @@
 
 from __future__ import annotations
 
-from oneclick.data.apply import SchemaPlan, SchemaResult, apply_schema, plan_schema
+from oneclick.data.apply import (
+    SchemaPlan,
+    SchemaResult,
+    apply_schema,
+    plan_schema,
+    recorded_fingerprint,
+)
 from oneclick.data.changes import SchemaChange
 from oneclick.data.drift import DriftResult, detect_drift
 
@@ -18,4 +24,5 @@ __all__ = [
     "apply_schema",
     "detect_drift",
     "plan_schema",
+    "recorded_fingerprint",
 ]

@@ -25,7 +25,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from oneclick.data.changes import SchemaChange
 from oneclick.data.drift import drift_on
-from oneclick.data.engine import READ_ONLY, lock_schema, make_engine
+from oneclick.data.engine import READ_ONLY, lock_schema, make_engine, read_only
 from oneclick.data.fingerprint import read_fingerprint, read_record, write_fingerprint
 from oneclick.data.plan import NO_CHANGE, plan_operations, render_script, run_operations
 from oneclick.data.snapshot import describe_live_schema, with_model
@@ -80,16 +80,16 @@ def _plan(connection: Connection, metadata: MetaData, fingerprint: str) -> Schem
     )
 
 
+def recorded_fingerprint(url: str) -> str | None:
+    """The schema fingerprint the database at ``url`` records (None: none yet). Reads only."""
+    with read_only(url) as connection:
+        return read_fingerprint(connection)
+
+
 def plan_schema(url: str, metadata: MetaData, fingerprint: str) -> SchemaPlan:
     """What applying would change on the database at ``url`` now. Changes nothing."""
-    engine = make_engine(url)
-    try:
-        with engine.connect().execution_options(**READ_ONLY) as connection:
-            return _plan(connection, metadata, fingerprint)
-    except OperationalError as exc:
-        raise TransientError(f"cannot reach the stage database: {exc.orig}") from exc
-    finally:
-        engine.dispose()
+    with read_only(url) as connection:
+        return _plan(connection, metadata, fingerprint)
 
 
 def _unchanged(fingerprint: str, started: float) -> SchemaResult:
@@ -103,7 +103,12 @@ def _unchanged(fingerprint: str, started: float) -> SchemaResult:
 
 
 def _apply_locked(
-    connection: Connection, metadata: MetaData, fingerprint: str, app: str, release: str
+    connection: Connection,
+    metadata: MetaData,
+    fingerprint: str,
+    app: str,
+    release: str,
+    plan: SchemaPlan | None,
 ) -> SchemaPlan | None:
     """Under the lock: what was done, or None when the fingerprint already matched."""
     lock_schema(connection)
@@ -111,6 +116,12 @@ def _apply_locked(
     recorded = record.fingerprint if record is not None else None
     if recorded == fingerprint:
         return None
+    if plan is not None and recorded != plan.recorded_fingerprint:
+        raise SchemaError(
+            f"the database of {app} changed since its plan was made (it was at "
+            f"{plan.recorded_fingerprint or 'no schema'}, it is at {recorded or 'no schema'}); "
+            "nothing was applied: run again to plan against the database as it is now"
+        )
     planned = plan_operations(connection, metadata, record)
     script = render_script(planned.upgrade, connection, fingerprint, recorded)
     run_operations(connection, planned.upgrade)
@@ -133,9 +144,17 @@ def _failed(cause: object) -> SchemaError:
 
 
 def apply_schema(
-    url: str, metadata: MetaData, fingerprint: str, *, app: str, release: str
+    url: str,
+    metadata: MetaData,
+    fingerprint: str,
+    *,
+    app: str,
+    release: str,
+    plan: SchemaPlan | None = None,
 ) -> SchemaResult:
-    """Bring the database at ``url`` to ``metadata``; record ``fingerprint``. Idempotent."""
+    """Bring the database at ``url`` to ``metadata``; record ``fingerprint``. Idempotent.
+    Given the ``plan`` shown to people, refuses to run if the database moved since: what
+    runs is what was planned."""
     started = time.perf_counter()
     engine = make_engine(url)
     try:
@@ -144,11 +163,13 @@ def apply_schema(
                 log.info("schema of %s already at %s", app, fingerprint)
                 return _unchanged(fingerprint, started)
         with engine.begin() as connection:
-            done = _apply_locked(connection, metadata, fingerprint, app, release)
+            done = _apply_locked(connection, metadata, fingerprint, app, release, plan)
     except OperationalError as exc:
         if any(mark in str(exc.orig) for mark in TRANSIENT_MARKS):
             raise TransientError(f"the stage database is busy or unreachable: {exc.orig}") from exc
         raise _failed(exc.orig) from exc
+    except SchemaError:
+        raise
     except (SQLAlchemyError, CommandError) as exc:
         raise _failed(getattr(exc, "orig", None) or exc) from exc
     finally:

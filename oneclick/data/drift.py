@@ -19,13 +19,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import OperationalError
 
 from oneclick.data.changes import SchemaChange
-from oneclick.data.engine import READ_ONLY, make_engine
+from oneclick.data.engine import read_only
 from oneclick.data.fingerprint import read_record
 from oneclick.data.snapshot import Snapshot, describe_live_schema
-from oneclick.errors import TransientError
 
 
 class DriftResult(BaseModel):
@@ -139,11 +137,5 @@ def drift_on(connection: Connection) -> DriftResult:
 
 def detect_drift(url: str) -> DriftResult:
     """Compare the database at ``url`` with what oneclick's last apply left. Changes nothing."""
-    engine = make_engine(url)
-    try:
-        with engine.connect().execution_options(**READ_ONLY) as connection:
-            return drift_on(connection)
-    except OperationalError as exc:
-        raise TransientError(f"cannot reach the stage database: {exc.orig}") from exc
-    finally:
-        engine.dispose()
+    with read_only(url) as connection:
+        return drift_on(connection)

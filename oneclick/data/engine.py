@@ -17,12 +17,17 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
+
+from oneclick.errors import TransientError
 
 READ_ONLY = {"oneclick_read_only": True}
 SCHEMA_LOCK_KEY = int.from_bytes(hashlib.sha256(b"oneclick_schema").digest()[:8], signed=True)
@@ -45,6 +50,20 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     return _engine(url)
+
+
+@contextmanager
+def read_only(url: str) -> Iterator[Connection]:
+    """A connection to the database at ``url`` that only reads; an unreachable database is a
+    ``TransientError``."""
+    engine = make_engine(url)
+    try:
+        with engine.connect().execution_options(**READ_ONLY) as connection:
+            yield connection
+    except OperationalError as exc:
+        raise TransientError(f"cannot reach the stage database: {exc.orig}") from exc
+    finally:
+        engine.dispose()
 
 
 @functools.lru_cache(maxsize=64)

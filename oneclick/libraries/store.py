@@ -13,7 +13,8 @@ build directory's files, ``manifest.json`` included).
   ``static_entities`` make the store a ``LibraryCatalog`` for the model checks.
 - ``resolve(refs)`` answers the builds an app bundles: the listed libraries and everything
   they depend on, sorted by name; two versions of one library, or a dependency cycle, is a
-  ``LibraryError``.
+  ``LibraryError``. Each build's files are checked against the digest it was published
+  with: a build changed in the store since is refused, never bundled.
 """
 
 from __future__ import annotations
@@ -162,6 +163,7 @@ class LibraryStore:
                 if not trail:
                     raise
                 raise LibraryError(f"{exc} (needed by {' → '.join(chain[:-1])})") from exc
+            _verify(build)
             chosen[ref.name] = (build, chain)
             for dependency in build.libraries:
                 visit(dependency, here)
@@ -184,6 +186,18 @@ class LibraryStore:
                 "(such as finance-common 1.2.0)"
             )
         return self.root / name / version
+
+
+def _verify(build: LibraryBuild) -> None:
+    """The stored files still give the digest the build was published with."""
+    actual = content_digest(build.path)
+    if actual != build.digest:
+        raise LibraryError(
+            f"library {build.name} {build.version} in the store ({build.path}) was changed "
+            f"after it was published: it was published as {_short(build.digest)}, its files "
+            f"now give {_short(actual)}; a published build never changes: remove "
+            f"{build.path} and publish {build.name} {build.version} again from its source"
+        )
 
 
 def _is_published(directory: Path) -> bool:

@@ -2,13 +2,16 @@
 
 A release is immutable: (app, version) names one image digest forever; recording the same
 release twice is a no-op, recording a different image under a used version is refused.
-A deployment records one attempt to run a release on a stage and ends in a terminal phase.
-The catalog's own schema is brought up to date (Alembic) whenever it is opened.
+A deployment records one attempt to run a release on a stage: it starts ``pending``, turns
+``running`` when the stage is touched and ends in a terminal phase (``Phase``). Only a
+release with a ``succeeded`` deployment on a stage is promotable from it. The catalog's own
+schema is brought up to date (Alembic) once per process and URL, when first opened.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -17,89 +20,40 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from oneclick.errors import CatalogError, TransientError
 from oneclick.releases.tables import Deployment, Phase, Release
+from oneclick.releases.views import DeploymentView, ReleaseView
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-class ReleaseView(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    app: str
-    version: str
-    build_digest: str
-    image_digest: str
-    image_reference: str
-    schema_fingerprint: str
-    libraries: list[dict[str, str]]
-    manifest: dict[str, Any]
-    model: dict[str, Any]
-    source_revision: str | None
-    created_at: datetime
-
-    @classmethod
-    def of(cls, row: Release) -> ReleaseView:
-        return cls(
-            app=row.app,
-            version=row.version,
-            build_digest=row.build_digest,
-            image_digest=row.image_digest,
-            image_reference=row.image_reference,
-            schema_fingerprint=row.schema_fingerprint,
-            libraries=json.loads(row.libraries),
-            manifest=json.loads(row.manifest),
-            model=json.loads(row.model),
-            source_revision=row.source_revision,
-            created_at=row.created_at,
-        )
-
-
-class DeploymentView(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    id: int
-    app: str
-    stage: str
-    version: str
-    image_digest: str
-    schema_fingerprint: str
-    phase: Phase
-    flow_run_id: str | None
-    url: str | None
-    schema_changes: list[str]
-    schema_script: str | None
-    message: str | None
-    started_at: datetime
-    finished_at: datetime | None
-
-    @classmethod
-    def of(cls, row: Deployment) -> DeploymentView:
-        return cls(
-            id=row.id,
-            app=row.app,
-            stage=row.stage,
-            version=row.release.version,
-            image_digest=row.release.image_digest,
-            schema_fingerprint=row.release.schema_fingerprint,
-            phase=Phase(row.phase),
-            flow_run_id=row.flow_run_id,
-            url=row.url,
-            schema_changes=json.loads(row.schema_changes),
-            schema_script=row.schema_script,
-            message=row.message,
-            started_at=row.started_at,
-            finished_at=row.finished_at,
-        )
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _one_version(app: str, version: str, rows: Sequence[Release]) -> Release:
+    """The release named by exact ``version`` or a prefix only one release has."""
+    exact = [r for r in rows if r.version == version]
+    matches = exact or [r for r in rows if r.version.startswith(version)]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        candidates = ", ".join(r.version for r in matches[:10])
+        raise CatalogError(
+            f"version {version!r} of {app} is ambiguous: it could be {candidates}; "
+            "name one of them in full"
+        )
+    known = ", ".join(r.version for r in rows[:5])
+    raise CatalogError(f"version {version!r} of {app} matches no release; recent: {known}")
+
+
+def _attempt(row: Deployment) -> str:
+    """``failed: <why>`` as a person reads it, for the last attempt of a release."""
+    return f"{row.phase}" + (f": {row.message.splitlines()[0]}" if row.message else "")
 
 
 def _engine(url: str) -> Engine:
@@ -116,6 +70,28 @@ def _engine(url: str) -> Engine:
 
 
 _SETTLED = (Phase.SUCCEEDED.value, Phase.UNDEPLOYED.value)
+_UNFINISHED = (Phase.PENDING.value, Phase.RUNNING.value)
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def _open(url: str) -> Engine:
+    """One engine per catalog URL per process, its schema brought up to date once."""
+    with _engines_lock:
+        engine = _engines.get(url)
+        if engine is None:
+            engine = _engine(url)
+            _upgrade(engine)
+            _engines[url] = engine
+        return engine
+
+
+def _upgrade(engine: Engine) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
 
 
 class Catalog:
@@ -124,17 +100,9 @@ class Catalog:
     def __init__(self, url: str) -> None:
         self.url = url
         try:
-            self.engine = _engine(url)
-            self._upgrade()
+            self.engine = _open(url)
         except OperationalError as exc:
             raise CatalogError(f"cannot open the release catalog at {url}: {exc.orig}") from exc
-
-    def _upgrade(self) -> None:
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
 
     @contextmanager
     def _session(self) -> Iterator[Session]:
@@ -195,15 +163,44 @@ class Catalog:
                 raise CatalogError(f"no release of {app!r} is recorded: publish it first")
             if version is None:
                 return ReleaseView.of(rows[0])
-            exact = [r for r in rows if r.version == version]
-            matches = exact or [r for r in rows if r.version.startswith(version)]
-            if len(matches) == 1:
-                return ReleaseView.of(matches[0])
-            known = ", ".join(r.version for r in rows[:5])
-            what = "is ambiguous" if matches else "matches no release"
-            raise CatalogError(f"version {version!r} of {app} {what}; recent: {known}")
+            return ReleaseView.of(_one_version(app, version, rows))
 
-    def start_deployment(self, app: str, version: str, stage: str, flow_run_id: str | None) -> int:
+    def promotable(self, app: str, stage: str, version: str | None = None) -> ReleaseView:
+        """What may leave ``stage`` for the next one: the release it runs now, or release
+        ``version`` if it succeeded on ``stage`` (a refused or failed attempt never does)."""
+        if version is None:
+            current = self.current(app, stage)
+            if current is None:
+                raise CatalogError(
+                    f"{app} runs nowhere on {stage!r}: publish it there first, or name --version"
+                )
+            return self.release(app, current.version)
+        release = self.release(app, version)
+        with self._session() as session:
+            attempts = session.scalars(
+                select(Deployment)
+                .join(Release)
+                .where(Release.app == app, Release.version == release.version)
+                .where(Deployment.stage == stage)
+                .order_by(Deployment.id.desc())
+            ).all()
+            if any(row.phase == Phase.SUCCEEDED.value for row in attempts):
+                return release
+            last = f"; its last attempt there {_attempt(attempts[0])}" if attempts else ""
+        raise CatalogError(
+            f"{app} {release.version} never succeeded on {stage!r}{last}: only a release that "
+            f"succeeded on {stage!r} can leave it; fix it, publish it there, then promote"
+        )
+
+    def start_deployment(
+        self,
+        app: str,
+        version: str,
+        stage: str,
+        flow_run_id: str | None,
+        config_digest: str | None = None,
+    ) -> int:
+        """Record a new attempt, ``pending``; returns its id."""
         with self._session() as session:
             release = session.scalars(
                 select(Release).where(Release.app == app, Release.version == version)
@@ -212,14 +209,27 @@ class Catalog:
                 release_id=release.id,
                 app=app,
                 stage=stage,
-                phase=Phase.RUNNING.value,
+                phase=Phase.PENDING.value,
                 flow_run_id=flow_run_id,
                 schema_changes="[]",
                 started_at=_now(),
+                config_digest=config_digest,
             )
             session.add(row)
             session.flush()
             return row.id
+
+    def mark_running(self, deployment_id: int) -> None:
+        """The attempt is about to touch the stage (its database, its runtime)."""
+        with self._session() as session:
+            session.get_one(Deployment, deployment_id).phase = Phase.RUNNING.value
+
+    def record_schema(self, deployment_id: int, changes: Sequence[str], script: str) -> None:
+        """What the database scripts changed: kept even if the deploy fails afterwards."""
+        with self._session() as session:
+            row = session.get_one(Deployment, deployment_id)
+            row.schema_changes = json.dumps(list(changes))
+            row.schema_script = script
 
     def finish_deployment(
         self,
@@ -227,8 +237,6 @@ class Catalog:
         phase: Phase,
         *,
         url: str | None = None,
-        schema_changes: Sequence[str] = (),
-        schema_script: str | None = None,
         message: str | None = None,
     ) -> DeploymentView:
         if not phase.is_terminal():
@@ -237,12 +245,32 @@ class Catalog:
             row = session.get_one(Deployment, deployment_id)
             row.phase = phase.value
             row.url = url
-            row.schema_changes = json.dumps(list(schema_changes))
-            row.schema_script = schema_script
             row.message = message
             row.finished_at = _now()
             session.flush()
             return DeploymentView.of(row)
+
+    def abort_unfinished(self, app: str, stage: str, reason: str) -> list[DeploymentView]:
+        """Mark every unfinished attempt of ``app`` on ``stage`` aborted. Call it only while
+        holding the stage's lease: then no attempt of it can still be running."""
+        return self._abort((Deployment.app == app) & (Deployment.stage == stage), reason)
+
+    def abort_run(self, flow_run_id: str, reason: str) -> list[DeploymentView]:
+        """Mark the unfinished attempts of one flow run aborted (it crashed or was cancelled)."""
+        return self._abort(Deployment.flow_run_id == flow_run_id, reason)
+
+    def _abort(self, where: Any, reason: str) -> list[DeploymentView]:
+        with self._session() as session:
+            rows = session.scalars(
+                select(Deployment).where(where, Deployment.phase.in_(_UNFINISHED))
+            ).all()
+            now = _now()
+            for row in rows:
+                row.phase = Phase.ABORTED.value
+                row.message = reason
+                row.finished_at = now
+            session.flush()
+            return [DeploymentView.of(row) for row in rows]
 
     def current(self, app: str, stage: str) -> DeploymentView | None:
         """The last successful deployment of the app on the stage: what it runs now (None

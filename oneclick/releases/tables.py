@@ -15,19 +15,24 @@ from sqlalchemy.types import TypeDecorator
 class Phase(enum.StrEnum):
     """Where a deployment of a release to a stage stands.
 
-    ``failed`` means the release is bad (it never became ready, its schema was refused);
-    ``errored`` means the infrastructure broke. Both leave the previous release serving.
-    ``undeployed`` marks the release that ran there as taken off the stage: nothing runs now.
+    ``pending``: the rollout holds the stage and is planning; ``running``: its database
+    scripts and deploy are under way. Then one terminal phase: ``succeeded``; ``failed``
+    means the release is bad (it never became ready, its schema was refused); ``errored``
+    means the infrastructure broke; ``aborted`` means its run was killed or cancelled before
+    it finished. All three leave the previous release serving. ``undeployed`` marks the
+    release that ran there as taken off the stage: nothing runs now.
     """
 
+    PENDING = "pending"
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     ERRORED = "errored"
+    ABORTED = "aborted"
     UNDEPLOYED = "undeployed"
 
     def is_terminal(self) -> bool:
-        return self is not Phase.RUNNING
+        return self not in (Phase.PENDING, Phase.RUNNING)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -83,4 +88,20 @@ class Deployment(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
+    config_digest: Mapped[str | None] = mapped_column(String(80), nullable=True)
+
     release: Mapped[Release] = relationship(back_populates="deployments")
+
+
+class Lease(Base):
+    """Who holds the right to roll out an app on a stage, until when (see ``leases``)."""
+
+    __tablename__ = "rollout_leases"
+
+    app: Mapped[str] = mapped_column(String(80), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(80), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(80))
+    run: Mapped[str] = mapped_column(Text)
+    flow_run_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -12,9 +12,14 @@
    ``.port``, ``.url``, ``.started``, ``.namespace`` (no secret is ever a label);
 3. polls ``/readyz`` until 200, the container exits, the request is aborted or
    ``ready_timeout`` passes;
-4. ready: stops and removes every other container of (namespace, stage, app); not ready:
-   removes the new container, leaves the previous one serving and raises ``DeployError``
-   with the reason and the container's last log lines, secrets scrubbed.
+4. ready (and the request's ``hold`` off): drops the ``-starting`` suffix of its name, then
+   stops and removes every other container of (namespace, stage, app); not ready: removes
+   the new container, leaves the previous one serving and raises ``DeployError`` with the
+   reason and the container's last log lines, secrets scrubbed.
+
+A container whose name still ends in ``-starting`` never became the stage's instance: a
+deploy killed mid-way left it. ``reap`` (at the start of every deploy, and from the rollout
+engine) removes such containers; ``status`` never reports them.
 
 The engine is the record: ``status``/``instances`` read containers by label, ``stop`` stops
 a container and keeps it, ``undeploy`` removes it. ``namespace`` keeps two installations (or
@@ -49,6 +54,7 @@ log = logging.getLogger(__name__)
 LABEL = "dev.oneclick"
 LOG_TAIL_LINES = 20
 PORT_ATTEMPTS = 3
+STARTING = "-starting"
 _EngineErrors = (docker.errors.DockerException, requests.exceptions.RequestException)
 
 
@@ -84,9 +90,12 @@ class DockerRuntime:
         progress = request.on_progress or ignore_progress
         with self._lock(request.stage, request.app):
             try:
+                for leftover in self._reap(request.stage, request.app):
+                    progress(f"removed {leftover}")
                 image = self._image(request, progress)
                 previous = self._containers(request.stage, request.app)
                 container, port = self._start_ready(request, image, previous, progress)
+                container.rename(str(container.name).removesuffix(STARTING))
                 for old in previous:
                     progress(f"retiring previous release {_label(old, 'release')} ({old.name})")
                     self._remove(old)
@@ -142,21 +151,40 @@ class DockerRuntime:
     def undeploy(self, stage: str, app: str) -> bool:
         """Remove every container of ``app`` on ``stage``; True if there was one."""
         with self._lock(stage, app):
-            containers = self._containers(stage, app)
+            containers = self._containers(stage, app, starting=True)
             for container in containers:
                 self._remove(container)
         return bool(containers)
+
+    def reap(self, stage: str, app: str) -> list[str]:
+        """Remove the containers a killed deploy of ``app`` on ``stage`` left behind."""
+        with self._lock(stage, app):
+            return self._reap(stage, app)
+
+    def _reap(self, stage: str, app: str) -> list[str]:
+        removed = []
+        for container in self._containers(stage, app, starting=True):
+            if str(container.name).endswith(STARTING):
+                log.warning("removing %s, left by a deploy that did not finish", container.name)
+                self._remove(container)
+                removed.append(f"container {container.name}")
+        return removed
 
     def _lock(self, stage: str, app: str) -> threading.Lock:
         with self._guard:
             return self._locks.setdefault((stage, app), threading.Lock())
 
-    def _containers(self, stage: str | None = None, app: str | None = None) -> list[Container]:
-        """Containers of this namespace (of one stage and app), newest first."""
+    def _containers(
+        self, stage: str | None = None, app: str | None = None, *, starting: bool = False
+    ) -> list[Container]:
+        """Containers of this namespace (of one stage and app), newest first; those still
+        ``-starting`` only when asked for."""
         labels = [f"{LABEL}.namespace={self.config.namespace}"]
         labels += [f"{LABEL}.stage={stage}"] if stage is not None else []
         labels += [f"{LABEL}.app={app}"] if app is not None else []
         found = self.client.containers.list(all=True, filters={"label": labels})
+        if not starting:
+            found = [c for c in found if not str(c.name).endswith(STARTING)]
         return sorted(found, key=lambda c: str(c.attrs.get("Created", "")), reverse=True)
 
     def _image(self, request: DeployRequest, progress: ProgressCallback) -> str:
@@ -255,7 +283,7 @@ class DockerRuntime:
         return self.client.containers.run(
             image,
             command,
-            name=f"oneclick-{request.stage}-{request.app}-{suffix}",
+            name=f"oneclick-{request.stage}-{request.app}-{suffix}{STARTING}",
             detach=True,
             environment=dict(request.env),
             labels=labels,

@@ -8,11 +8,17 @@
    ``root/logs/<stage>/<app>/<release>.log``; its environment is this process's without any
    ``ONECLICK_*`` variable, plus the image config's ``Env`` (except ``PATH``), plus
    ``request.env``;
-3. polls ``/readyz`` until it answers 200, the process exits, or ``ready_timeout`` passes;
+3. polls ``/readyz`` until it answers 200 (and the request's ``hold`` is off), the process
+   exits, the request is aborted, or ``ready_timeout`` passes;
 4. ready: records the instance (``oneclick.runtimes.state``) and only then stops the
    previous instance; not ready: stops the new process, leaves the previous one running and
    recorded, and raises ``DeployError`` with the reason and the end of the new process's
    log, with every secret value scrubbed out.
+
+The new process is recorded as *starting* from the moment it exists, and the previous one
+as *retiring* before it stops being the current one, so a deploy killed at any point leaves
+every process it made in a record: ``reap`` (called at the start of every deploy, and by the
+rollout engine) and ``stop_all`` stop them.
 
 Request environment values are never written anywhere but the child's environment.
 """
@@ -38,7 +44,7 @@ from oneclick.runtimes.processes import (
     stop_process,
 )
 from oneclick.runtimes.redact import redact
-from oneclick.runtimes.state import InstanceRecord, StateStore
+from oneclick.runtimes.state import IN_FLIGHT, RETIRING, STARTING, InstanceRecord, StateStore
 from oneclick.runtimes.types import (
     DeployRequest,
     DeployResult,
@@ -76,14 +82,20 @@ class LocalRuntime:
         """Start ``request.release`` and make it the stage's instance once it is ready."""
         progress = request.on_progress or ignore_progress
         with self.state.locked(request.stage, request.app):
+            for leftover in self._reap(request.stage, request.app):
+                progress(f"stopped {leftover}")
             previous = self.state.read(request.stage, request.app)
             progress(f"unpacking image {request.image_digest}")
             app_dir, image_env = self._unpack(request)
             env = _environment(image_env, request.env)
             record = self._start_ready(request, app_dir, env, progress)
+            if previous is not None:
+                self.state.write(previous, RETIRING)
             self.state.write(record)
+            self.state.delete(request.stage, request.app, STARTING)
             progress(f"{request.app} {request.release} is ready at {record.url}")
             self._retire(previous, record, progress)
+            self.state.delete(request.stage, request.app, RETIRING)
         log.info(
             "deployed %s %s on %s at %s", request.app, request.release, request.stage, record.url
         )
@@ -114,16 +126,42 @@ class LocalRuntime:
         return stopped
 
     def stop_all(self) -> list[InstanceStatus]:
-        """Stop every recorded instance; returns those that were running, as they are now."""
+        """Stop every recorded instance, and what killed deploys left; returns those that
+        were running, as they are now."""
         stopped = []
         for record in self.state.records():
             if self.stop(record.stage, record.app):
                 stopped.append(self._check(record))
+        for kind in IN_FLIGHT:
+            for record in self.state.records(kind):
+                with self.state.locked(record.stage, record.app):
+                    if stop_process(record.pid, record.app_dir, self.stop_timeout):
+                        stopped.append(self._check(record))
+                    self.state.delete(record.stage, record.app, kind)
+        return stopped
+
+    def reap(self, stage: str, app: str) -> list[str]:
+        """Stop the processes a killed deploy of ``app`` on ``stage`` left running."""
+        with self.state.locked(stage, app):
+            return self._reap(stage, app)
+
+    def _reap(self, stage: str, app: str) -> list[str]:
+        stopped = []
+        for kind in IN_FLIGHT:
+            record = self.state.read(stage, app, kind)
+            if record is None:
+                continue
+            if stop_process(record.pid, record.app_dir, self.stop_timeout):
+                what = f"{kind} {app} {record.release} (process {record.pid})"
+                log.warning("stopped %s on %s, left by a deploy that did not finish", what, stage)
+                stopped.append(what)
+            self.state.delete(stage, app, kind)
         return stopped
 
     def undeploy(self, stage: str, app: str) -> bool:
         """Stop ``app`` on ``stage`` and forget it; True if there was a record."""
         with self.state.locked(stage, app):
+            self._reap(stage, app)
             record = self.state.read(stage, app)
             if record is not None:
                 stop_process(record.pid, record.app_dir, self.stop_timeout)
@@ -185,21 +223,27 @@ class LocalRuntime:
                 raise DeployError(
                     f"cannot start {request.app} {request.release} on {request.stage}: {exc}"
                 ) from exc
+            self.state.write(_record(request, app_dir, pid, port, log_path), STARTING)
             progress(f"started {request.app} {request.release} as process {pid} on port {port}")
             url = f"http://{HOST}:{port}"
             try:
                 outcome = self._wait_ready(pid, url, log_path, offset, request)
             except BaseException:
-                stop_process(pid, str(app_dir), self.stop_timeout)
+                self._discard(request, pid, app_dir)
                 raise
             if outcome is None:
                 return _record(request, app_dir, pid, port, log_path)
-            stop_process(pid, str(app_dir), self.stop_timeout)
+            self._discard(request, pid, app_dir)
             failure = outcome
             if not failure.port_taken:
                 break
             progress(f"port {port} was taken; trying another")
         raise DeployError(_failure_message(request, failure, log_path, offset))
+
+    def _discard(self, request: DeployRequest, pid: int, app_dir: Path) -> None:
+        """Stop a new process that will not serve, and forget it."""
+        stop_process(pid, str(app_dir), self.stop_timeout)
+        self.state.delete(request.stage, request.app, STARTING)
 
     def _wait_ready(
         self, pid: int, url: str, log_path: Path, offset: int, request: DeployRequest

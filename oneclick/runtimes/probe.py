@@ -1,9 +1,10 @@
 """Asking an app instance over HTTP whether it is ready (``/readyz``) or healthy (``/healthz``).
 
-``wait_ready`` polls until ``/readyz`` answers 200 and returns None, or returns why it gave
-up: the instance ended (``ended`` says how), the request was aborted (e.g. the schema
-script failed), or the request's ``ready_timeout`` passed. The local and docker runtimes
-share it; Kubernetes asks its own readiness probes.
+``wait_ready`` polls until ``/readyz`` answers 200 while the request's ``hold`` is off and
+returns None, or returns why it gave up: the instance ended (``ended`` says how), the
+request was aborted (e.g. the schema script failed), or the request's ``ready_timeout``
+passed (counted from when the hold lifted: a long schema change does not use it up). The
+local and docker runtimes share it; Kubernetes asks its own readiness probes.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ def wait_ready(
             reason = request.abort() if request.abort else None
             if reason:
                 return f"the rollout was abandoned: {reason}"
+            held = request.hold() if request.hold else False
+            if held:
+                deadline = time.monotonic() + timeout
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return f"it was not ready within {timeout:g} s; {last}"
@@ -41,10 +45,27 @@ def wait_ready(
             except httpx.HTTPError:
                 last = "/readyz did not answer"
             else:
-                if response.status_code == 200:
+                if response.status_code == 200 and not held:
                     return None
+                if response.status_code == 200:
+                    last = "/readyz answered 200; waiting for the database scripts"
                 last = f"/readyz last answered {response.status_code} {response.text[:300]}"
             time.sleep(min(poll_interval, max(0.0, deadline - time.monotonic())))
+
+
+def readiness(base_url: str) -> dict[str, object] | None:
+    """``/readyz``'s JSON body when it answers 200 within a second; else None."""
+    try:
+        response = httpx.get(f"{base_url}/readyz", timeout=1.0, trust_env=False)
+    except httpx.HTTPError:
+        return None
+    if response.status_code != 200:
+        return None
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
 
 
 def healthy(base_url: str) -> bool:

@@ -2,7 +2,10 @@
 
 ``root/state/<stage>/<app>.json`` holds an ``InstanceRecord``: the running release, its
 image digest, pid, port, URL, when it started, its app directory (to recognise the process)
-and its log file. Records are written atomically (temp file + rename) and hold no
+and its log file. Two more kinds of record cover a deploy in flight, so that a deploy killed
+at any point leaves nothing untracked: ``state/<stage>/.starting/<app>.json`` is a new
+process not yet ready, ``state/<stage>/.retiring/<app>.json`` the replaced one being
+stopped. Records are written atomically (temp file + rename) and hold no
 environment values, so no setting or secret ever reaches them. ``root/locks/<stage>/<app>.lock``
 serialises every change to one (stage, app) across threads and processes (``fcntl.flock``).
 A record that cannot be read is logged and treated as absent, never raised.
@@ -21,6 +24,11 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 log = logging.getLogger(__name__)
+
+CURRENT = "current"
+STARTING = "starting"
+RETIRING = "retiring"
+IN_FLIGHT = (STARTING, RETIRING)
 
 
 class InstanceRecord(BaseModel):
@@ -46,19 +54,21 @@ class StateStore:
     def __init__(self, root: Path) -> None:
         self.root = root
 
-    def record_path(self, stage: str, app: str) -> Path:
-        return self.root / "state" / stage / f"{app}.json"
+    def record_path(self, stage: str, app: str, kind: str = CURRENT) -> Path:
+        folder = self.root / "state" / stage
+        return (folder if kind == CURRENT else folder / f".{kind}") / f"{app}.json"
 
-    def read(self, stage: str, app: str) -> InstanceRecord | None:
-        return self._load(self.record_path(stage, app))
+    def read(self, stage: str, app: str, kind: str = CURRENT) -> InstanceRecord | None:
+        return self._load(self.record_path(stage, app, kind))
 
-    def records(self) -> list[InstanceRecord]:
-        """Every readable record, by stage then app."""
-        found = (self._load(path) for path in sorted(self.root.glob("state/*/*.json")))
+    def records(self, kind: str = CURRENT) -> list[InstanceRecord]:
+        """Every readable record of ``kind``, by stage then app."""
+        pattern = "state/*/*.json" if kind == CURRENT else f"state/*/.{kind}/*.json"
+        found = (self._load(path) for path in sorted(self.root.glob(pattern)))
         return [record for record in found if record is not None]
 
-    def write(self, record: InstanceRecord) -> None:
-        path = self.record_path(record.stage, record.app)
+    def write(self, record: InstanceRecord, kind: str = CURRENT) -> None:
+        path = self.record_path(record.stage, record.app, kind)
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.tmp-")
         try:
@@ -71,8 +81,8 @@ class StateStore:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(name)
 
-    def delete(self, stage: str, app: str) -> bool:
-        path = self.record_path(stage, app)
+    def delete(self, stage: str, app: str, kind: str = CURRENT) -> bool:
+        path = self.record_path(stage, app, kind)
         existed = path.exists()
         path.unlink(missing_ok=True)
         return existed

@@ -4,9 +4,11 @@ A runtime runs one release of an app per stage. ``deploy`` starts the release fr
 (named by layout root and digest, or by ``image_reference`` for a container engine), waits
 until its ``/readyz`` answers 200, and only then retires the release it replaces; a release
 that never gets ready is stopped and the previous one keeps serving (``DeployError``).
-``status``/``instances`` report what runs and whether it is alive and healthy; ``stop`` ends
-a process but keeps its record; ``undeploy`` ends it and forgets it; ``stop_all`` stops every
-instance (``oneclick down``).
+A request's ``hold`` keeps the switch waiting (the database scripts are still running) and
+its ``abort`` ends the wait. ``status``/``instances`` report what runs and whether it is
+alive and healthy; ``stop`` ends a process but keeps its record; ``undeploy`` ends it and
+forgets it; ``stop_all`` stops every instance, orphans included (``oneclick down``);
+``reap`` stops what a killed deploy of (stage, app) left behind and says what it stopped.
 
 ``DeployRequest.env`` carries settings, secrets and ``ONECLICK_DATABASE_URL``: it is left out
 of ``repr`` and a runtime passes it to the app's environment only, never to a file, a log
@@ -28,6 +30,7 @@ DIGEST = r"^sha256:[a-f0-9]{64}$"
 
 ProgressCallback = Callable[[str], None]
 AbortCheck = Callable[[], str | None]
+HoldCheck = Callable[[], bool]
 
 
 class DeployRequest(BaseModel):
@@ -59,6 +62,13 @@ class DeployRequest(BaseModel):
         repr=False,
         exclude=True,
         description="asked while waiting: a reason to give up now (e.g. the schema failed)",
+    )
+    hold: HoldCheck | None = Field(
+        default=None,
+        repr=False,
+        exclude=True,
+        description="asked before the switch: while true, the new instance may start but "
+        "must not replace the previous one (the database scripts are still running)",
     )
 
 
@@ -114,3 +124,5 @@ class Runtime(Protocol):
     def stop_all(self) -> list[InstanceStatus]: ...
 
     def undeploy(self, stage: str, app: str) -> bool: ...
+
+    def reap(self, stage: str, app: str) -> list[str]: ...

@@ -14,7 +14,7 @@ from prefect.client.schemas.sorting import TaskRunSort
 
 from flows.promote_app import promote_app
 from flows.publish_app import publish_app
-from oneclick.errors import DeployError, SchemaError
+from oneclick.errors import CatalogError, DeployError, SchemaError
 from oneclick.home import Home
 from oneclick.releases import Catalog, Phase
 from oneclick.runtimes import LocalRuntime
@@ -93,7 +93,12 @@ def test_a_refused_schema_change_deploys_nothing_and_the_previous_release_serves
     assert httpx.get(f"{good.url}/readyz").status_code == 200
     assert [e["Name"] for e in httpx.get(f"{good.url}/api/employee").json()["items"]] == ["Cy"]
     catalog = Catalog(Home.from_env().catalog_url)
-    assert [d.version for d in catalog.deployments("expenses")] == [good.version]
+    refused, previous = catalog.deployments("expenses")[:2]
+    assert (previous.version, previous.phase) == (good.version, Phase.SUCCEEDED)
+    assert refused.phase is Phase.FAILED and refused.version != good.version
+    assert "refused" in (refused.message or "") and refused.schema_changes == []
+    with pytest.raises(CatalogError, match="never succeeded on 'development'"):
+        promote_app("expenses", "development", "qa", version=refused.version)
 
 
 def test_a_release_that_never_gets_ready_leaves_the_previous_one_serving(

@@ -100,6 +100,12 @@ class KubernetesRuntime:
         name = m.base_name(request.app, request.stage)
         previous = self.api.get(self.api.apps.read_namespaced_deployment, name, self.namespace)
         previous_release = _annotation(previous, m.RELEASE) if previous else None
+        waited = self._await_switch(request, progress)
+        if waited is not None:
+            raise DeployError(
+                f"{request.app} {request.release} was not applied on {request.stage}: "
+                f"{waited}; nothing changed, {previous_release or 'nothing'} keeps serving"
+            )
         stored = {o["kind"]: self.api.apply(o) for o in objects}
         deployment = next(o for o in objects if o["kind"] == "Deployment")
         progress(f"applied {len(objects)} objects of {name} in namespace {self.namespace}")
@@ -131,6 +137,27 @@ class KubernetesRuntime:
             previous_release=previous_release,
             instance=f"deployment/{self.namespace}/{name}",
         )
+
+    def _await_switch(self, request: DeployRequest, progress: ProgressCallback) -> str | None:
+        """Applying the Deployment is the switch: wait while the request holds it (its
+        database scripts run). None when free to go; else why the rollout was abandoned."""
+        told = False
+        while request.hold is not None and request.hold():
+            reason = request.abort() if request.abort else None
+            if reason:
+                return f"the rollout was abandoned: {reason}"
+            if not told:
+                progress("waiting for the database scripts before applying")
+                told = True
+            time.sleep(self.config.poll_interval)
+        reason = request.abort() if request.abort else None
+        return f"the rollout was abandoned: {reason}" if reason else None
+
+    def reap(self, stage: str, app: str) -> list[str]:
+        """Nothing to reap: a Deployment has one template, and the next apply replaces what
+        a killed rollout applied (its old ReplicaSet kept serving until the new one was
+        ready)."""
+        return []
 
     def _wait(
         self, name: str, generation: int, abort: AbortCheck | None, progress: ProgressCallback

@@ -269,3 +269,20 @@ def test_resolve_names_who_needs_a_missing_library(tmp_path: Path, store: Librar
     assert str(caught.value).endswith("(needed by finance-common 1.2.0)")
     with pytest.raises(LibraryError, match="library nothing is not published"):
         store.resolve(refs(("nothing", "1.0.0")))
+
+
+def test_resolve_refuses_a_build_changed_in_the_store(tmp_path: Path, store: LibraryStore) -> None:
+    store.publish(write_build(tmp_path, "money", "1.0.0"))
+    stored = store.publish(write_build(tmp_path, "fin", "1.0.0", libraries=[("money", "1.0.0")]))
+    assert [b.name for b in store.resolve([LibraryRef(name="fin", version="1.0.0")])] == [
+        "fin",
+        "money",
+    ]
+    tampered = store.root / "money" / "1.0.0" / "enums.py"
+    tampered.write_text(tampered.read_text(encoding="utf-8") + "EVIL = 1\n", encoding="utf-8")
+    with pytest.raises(LibraryError) as refused:
+        store.resolve([LibraryRef(name="fin", version="1.0.0")])
+    message = str(refused.value)
+    assert "library money 1.0.0" in message and "was changed after it was published" in message
+    assert "publish money 1.0.0 again" in message
+    assert stored.build.name == "fin"

@@ -1,0 +1,83 @@
+"""The catalog's rows as frozen values: a release, and one deployment of it to a stage."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from oneclick.releases.tables import Deployment, Phase, Release
+
+
+class ReleaseView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    app: str
+    version: str
+    build_digest: str
+    image_digest: str
+    image_reference: str
+    schema_fingerprint: str
+    libraries: list[dict[str, str]]
+    manifest: dict[str, Any]
+    model: dict[str, Any]
+    source_revision: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: Release) -> ReleaseView:
+        return cls(
+            app=row.app,
+            version=row.version,
+            build_digest=row.build_digest,
+            image_digest=row.image_digest,
+            image_reference=row.image_reference,
+            schema_fingerprint=row.schema_fingerprint,
+            libraries=json.loads(row.libraries),
+            manifest=json.loads(row.manifest),
+            model=json.loads(row.model),
+            source_revision=row.source_revision,
+            created_at=row.created_at,
+        )
+
+
+class DeploymentView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    app: str
+    stage: str
+    version: str
+    image_digest: str
+    schema_fingerprint: str
+    phase: Phase
+    flow_run_id: str | None
+    url: str | None
+    schema_changes: list[str]
+    schema_script: str | None
+    message: str | None
+    started_at: datetime
+    finished_at: datetime | None
+    config_digest: str | None = None
+
+    @classmethod
+    def of(cls, row: Deployment) -> DeploymentView:
+        return cls(
+            id=row.id,
+            app=row.app,
+            stage=row.stage,
+            version=row.release.version,
+            image_digest=row.release.image_digest,
+            schema_fingerprint=row.release.schema_fingerprint,
+            phase=Phase(row.phase),
+            flow_run_id=row.flow_run_id,
+            url=row.url,
+            schema_changes=json.loads(row.schema_changes),
+            schema_script=row.schema_script,
+            message=row.message,
+            started_at=row.started_at,
+            finished_at=row.finished_at,
+            config_digest=row.config_digest,
+        )
