@@ -1,0 +1,97 @@
+"""Helpers for the rollout tests: model variants, the CLI as a separate process, waiting."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from uuid import UUID
+
+import httpx
+
+from oneclick.home import Home
+from oneclick.releases import Catalog, DeploymentView
+from tests.support import EXAMPLES
+
+LEASE_TTL = "4"  # seconds: a killed run's lease is taken over quickly in these tests
+
+
+def variant(
+    root: Path, name: str, *, version: str = "1.0.0", phone: bool = False, app: str = "expenses"
+) -> Path:
+    """A copy of the example app: another version, an added attribute, another app name."""
+    target = root / name
+    shutil.copytree(EXAMPLES / "expenses", target)
+    model = (target / "app.yaml").read_text()
+    model = model.replace("version: 1.0.0", f"version: {version}")
+    model = model.replace("app: expenses", f"app: {app}")
+    if phone:
+        model = model.replace(
+            "      - {name: Email, type: email}",
+            "      - {name: Email, type: email}\n      - {name: Phone, type: phone}",
+        )
+    (target / "app.yaml").write_text(model)
+    return target
+
+
+def start_publish(path: Path, stage: str) -> subprocess.Popen[str]:
+    """``oneclick publish app PATH --stage STAGE`` as a process of its own."""
+    env = {**os.environ, "ONECLICK_LEASE_TTL": LEASE_TTL}
+    return subprocess.Popen(
+        [sys.executable, "-m", "oneclick.cli", "publish", "app", str(path), "--stage", stage],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def finish(process: subprocess.Popen[str], timeout: float = 240) -> str:
+    output, _ = process.communicate(timeout=timeout)
+    assert process.returncode == 0, output[-4000:]
+    return output
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 120.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what or condition}"
+        time.sleep(0.02)
+
+
+def deployments(app: str = "expenses", stage: str | None = None) -> list[DeploymentView]:
+    found = Catalog(Home.from_env().catalog_url).deployments(app)
+    return [d for d in found if stage is None or d.stage == stage]
+
+
+def ready(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/readyz", timeout=5, trust_env=False).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def employees(url: str) -> list[str]:
+    response = httpx.get(f"{url}/api/employee", timeout=5, trust_env=False)
+    response.raise_for_status()
+    return [item["Name"] for item in response.json()["items"]]
+
+
+def flow_run_state(flow_run_id: str) -> str:
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        state = client.read_flow_run(UUID(flow_run_id)).state
+    return state.type.value if state is not None else "NONE"
+
+
+def pid_alive(pid: int) -> bool:
+    status = Path(f"/proc/{pid}/status")
+    try:
+        return "zombie" not in status.read_text().lower()
+    except OSError:
+        return False
