@@ -12,8 +12,9 @@
    ``.port``, ``.url``, ``.started``, ``.namespace`` (no secret is ever a label);
 3. polls ``/readyz`` until 200, the container exits, the request is aborted or
    ``ready_timeout`` passes;
-4. ready (and the request's ``hold`` off): drops the ``-starting`` suffix of its name, then
-   stops and removes every other container of (namespace, stage, app); not ready: removes
+4. ready (and the request's ``hold`` off): drops the ``-starting`` suffix of its name, then,
+   ``drain`` seconds later, stops and removes every other container of (namespace, stage,
+   app); not ready: removes
    the new container, leaves the previous one serving and raises ``DeployError`` with the
    reason and the container's last log lines, secrets scrubbed.
 
@@ -96,6 +97,8 @@ class DockerRuntime:
                 previous = self._containers(request.stage, request.app)
                 container, port = self._start_ready(request, image, previous, progress)
                 container.rename(str(container.name).removesuffix(STARTING))
+                if previous:
+                    time.sleep(self.config.drain)  # clients that found it still reach it
                 for old in previous:
                     progress(f"retiring previous release {_label(old, 'release')} ({old.name})")
                     self._remove(old)

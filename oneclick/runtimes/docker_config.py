@@ -21,6 +21,11 @@ class DockerRuntimeConfig(BaseModel):
     )
     stop_timeout: int = Field(default=10, ge=0)
     poll_interval: float = Field(default=0.2, gt=0)
+    drain: float = Field(
+        default=1.0,
+        ge=0,
+        description="seconds the previous container keeps serving after the switch",
+    )
 
     @model_validator(mode="after")
     def _check_ports(self) -> DockerRuntimeConfig:

@@ -11,7 +11,8 @@
 3. polls ``/readyz`` until it answers 200 (and the request's ``hold`` is off), the process
    exits, the request is aborted, or ``ready_timeout`` passes;
 4. ready: records the instance (``oneclick.runtimes.state``) and only then stops the
-   previous instance; not ready: stops the new process, leaves the previous one running and
+   previous instance, ``drain`` seconds later (clients that looked the stage up before the
+   switch still reach it); not ready: stops the new process, leaves the previous one running and
    recorded, and raises ``DeployError`` with the reason and the end of the new process's
    log, with every secret value scrubbed out.
 
@@ -28,6 +29,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,6 +59,7 @@ log = logging.getLogger(__name__)
 HOST = "127.0.0.1"
 LOG_TAIL_LINES = 20
 PORT_ATTEMPTS = 3
+DRAIN_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -71,11 +74,17 @@ class LocalRuntime:
     """Runs apps as local processes; everything it keeps lives under ``root``."""
 
     def __init__(
-        self, root: Path, *, poll_interval: float = 0.2, stop_timeout: float = 10.0
+        self,
+        root: Path,
+        *,
+        poll_interval: float = 0.2,
+        stop_timeout: float = 10.0,
+        drain: float = DRAIN_SECONDS,
     ) -> None:
         self.root = root.absolute()
         self.poll_interval = poll_interval
         self.stop_timeout = stop_timeout
+        self.drain = drain
         self.state = StateStore(self.root)
 
     def deploy(self, request: DeployRequest) -> DeployResult:
@@ -177,6 +186,7 @@ class LocalRuntime:
         if previous is None or previous.pid == current.pid:
             return
         progress(f"stopping previous release {previous.release} (process {previous.pid})")
+        time.sleep(self.drain)  # clients that found it before the switch still reach it
         if stop_process(previous.pid, previous.app_dir, self.stop_timeout):
             log.info("stopped previous release %s of %s", previous.release, current.app)
 

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,19 +22,27 @@ LEASE_TTL = "4"  # seconds: a killed run's lease is taken over quickly in these 
 
 
 def variant(
-    root: Path, name: str, *, version: str = "1.0.0", phone: bool = False, app: str = "expenses"
+    root: Path,
+    name: str,
+    *,
+    version: str = "1.0.0",
+    phone: bool = False,
+    job_title: bool = False,
+    app: str = "expenses",
 ) -> Path:
-    """A copy of the example app: another version, an added attribute, another app name."""
+    """A copy of the example app: another version, added attributes, another app name."""
     target = root / name
     shutil.copytree(EXAMPLES / "expenses", target)
     model = (target / "app.yaml").read_text()
     model = model.replace("version: 1.0.0", f"version: {version}")
     model = model.replace("app: expenses", f"app: {app}")
+    email = "      - {name: Email, type: email}"
+    added = [email]
     if phone:
-        model = model.replace(
-            "      - {name: Email, type: email}",
-            "      - {name: Email, type: email}\n      - {name: Phone, type: phone}",
-        )
+        added.append("      - {name: Phone, type: phone}")
+    if job_title:
+        added.append("      - {name: JobTitle, type: text, length: 80}")
+    model = model.replace(email, "\n".join(added))
     (target / "app.yaml").write_text(model)
     return target
 
@@ -95,3 +104,45 @@ def pid_alive(pid: int) -> bool:
         return "zombie" not in status.read_text().lower()
     except OSError:
         return False
+
+
+class LoadLoop:
+    """Requests to a stage's app, one after another, from a thread, until stopped: each one
+    first looks up the stage's current address (``locate``), as a proxy in front of the
+    stage would, then reads ``/api/employee`` and ``/readyz`` in turn (a readiness probe
+    that fails takes an instance out of service). Counts what succeeded and what failed."""
+
+    def __init__(
+        self,
+        locate: Callable[[], str | None],
+        paths: tuple[str, ...] = ("/api/employee", "/readyz"),
+    ) -> None:
+        self.locate, self.paths = locate, paths
+        self.ok = 0
+        self.failures: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="load loop", daemon=True)
+
+    def _run(self) -> None:
+        with httpx.Client(trust_env=False, timeout=10) as client:
+            turn = 0
+            while not self._stop.is_set():
+                url = f"{self.locate()}{self.paths[turn % len(self.paths)]}"
+                turn += 1
+                try:
+                    response = client.get(url)
+                except httpx.HTTPError as exc:
+                    self.failures.append(f"{url}: {type(exc).__name__}: {exc}")
+                    continue
+                if response.status_code == 200:
+                    self.ok += 1
+                else:
+                    self.failures.append(f"{url}: {response.status_code} {response.text[:200]}")
+
+    def __enter__(self) -> LoadLoop:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(30)
