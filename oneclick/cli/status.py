@@ -2,8 +2,9 @@
 
 The catalog says which release each stage should run. The stage blocks (read from the
 Prefect server when one answers) say where: each row is checked with the stage's runtime
-(a local process, or the labelled container of a Docker engine) and its database is compared
-with what oneclick last left there (drift). Without a server the stages are taken to be the
+(a local process, or the labelled container of a Docker engine), its HEALTH is what its
+``/healthz`` and ``/readyz`` answer, and its database is compared with what oneclick last
+left there (drift). Without a server the stages are taken to be the
 embedded defaults (local processes, SQLite under the oneclick home), and the output says so.
 """
 
@@ -18,6 +19,7 @@ from oneclick.data import detect_drift
 from oneclick.errors import OneclickError
 from oneclick.releases import DeploymentView
 from oneclick.runtimes import InstanceStatus, Runtime
+from oneclick.runtimes.probe import readiness
 from oneclick.runtimes.select import stage_runtime
 from oneclick.stages import StageConfig
 
@@ -51,10 +53,16 @@ def _runs_as(instance: InstanceStatus | None) -> str:
     return f"pid:{instance.pid}"
 
 
-def _health(instance: InstanceStatus | None) -> str:
+def _health(instance: InstanceStatus | None, stage: StageConfig) -> str:
+    """down, unhealthy (``/healthz`` fails), not ready (``/readyz`` fails: it would be taken
+    out of service) or ready. Kubernetes counts available replicas: its probes ask /readyz."""
     if instance is None or not instance.alive:
         return "down"
-    return "healthy" if instance.healthy else "unhealthy"
+    if not instance.healthy:
+        return "unhealthy"
+    if stage.runtime == "kubernetes":
+        return "ready"
+    return "ready" if readiness(instance.url) is not None else "not ready"
 
 
 def _drift(stage: StageConfig, app: str) -> tuple[str, list[str]]:
@@ -96,7 +104,7 @@ def status_lines(context: Context, rows: list[DeploymentView]) -> Iterator[str]:
                 drift,
                 row.url or "-",
                 _runs_as(instance),
-                _health(instance),
+                _health(instance, stage),
             )
         )
     widths = [max(len(line[i]) for line in table) for i in range(len(HEADER))]

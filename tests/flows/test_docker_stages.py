@@ -99,7 +99,7 @@ def test_publish_and_promote_across_two_docker_stages(
     rows = {line.split()[1]: line.split() for line in status.output.splitlines()[1:] if line}
     for stage, container in by_stage.items():
         assert rows[stage][7] == f"container:{container.id[:12]}"
-        assert rows[stage][8] == "healthy"
+        assert rows[stage][8] == "ready"
 
     undeployed = CliRunner().invoke(cli, ["undeploy", "expenses", "--stage", "docker-qa"])
     assert undeployed.exit_code == 0, undeployed.output

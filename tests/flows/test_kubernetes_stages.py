@@ -125,7 +125,7 @@ def test_publish_promote_reconfigure_render_and_undeploy_on_kubernetes(
     status = CliRunner().invoke(cli, ["status", "expenses"])
     rows = {line.split()[1]: line.split() for line in status.output.splitlines()[1:] if line}
     assert rows["kube-qa"][7] == f"deployment/{qa_ns}/expenses-kube-qa"
-    assert rows["kube-qa"][8] == "healthy"
+    assert rows["kube-qa"][8] == "ready"
 
     removed = CliRunner().invoke(cli, ["undeploy", "expenses", "--stage", "kube-qa"])
     assert removed.exit_code == 0, removed.output

@@ -63,7 +63,7 @@ def test_publish_promote_status_end_to_end(home: Path) -> None:
     rows = {line.split()[1]: line.split() for line in lines[1:]}
     assert set(rows) == {"development", "qa"}
     assert rows["development"][2] == rows["qa"][2]  # the same release
-    assert rows["qa"][5:7] == ["none", url] and rows["qa"][8] == "healthy"
+    assert rows["qa"][5:7] == ["none", url] and rows["qa"][8] == "ready"
     assert rows["qa"][7].startswith("pid:")
 
     nothing_earlier = oneclick("rollback", "expenses", "--stage", "qa")
