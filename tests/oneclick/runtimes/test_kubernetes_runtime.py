@@ -176,3 +176,32 @@ def test_a_bad_kubeconfig_fails_clearly() -> None:
 def test_a_missing_namespace_fails_clearly(kube_cluster: Any) -> None:
     with pytest.raises(DeployError, match="namespace 'nowhere' does not exist"):
         runtime(kube_cluster, "nowhere").deploy(request("1.0.0", 1))
+
+
+def test_nothing_is_applied_while_the_request_holds_the_switch(
+    kube_cluster: Any, namespace: str
+) -> None:
+    import threading
+    import time
+
+    kube = runtime(kube_cluster, namespace)
+    kube.deploy(request("1.0.0", 1))
+    held = threading.Event()
+    held.set()
+    outcome: list[object] = []
+    second = request("1.1.0", 2).model_copy(update={"hold": held.is_set})
+    thread = threading.Thread(target=lambda: outcome.append(kube.deploy(second)))
+    thread.start()
+    time.sleep(2.0)
+    status = kube.status("qa", "expenses")
+    assert status is not None and status.release == "1.0.0"  # not applied while held
+    held.clear()
+    thread.join(120)
+    assert outcome and kube.status("qa", "expenses").release == "1.1.0"  # type: ignore[union-attr]
+
+    reason = "the database scripts failed: refused"
+    third = request("1.2.0", 3).model_copy(update={"hold": lambda: True, "abort": lambda: reason})
+    with pytest.raises(DeployError, match="was not applied on qa: the rollout was abandoned"):
+        kube.deploy(third)
+    assert kube.status("qa", "expenses").release == "1.1.0"  # type: ignore[union-attr]
+    assert kube.reap("qa", "expenses") == []
