@@ -3,7 +3,8 @@
 An image-like root holds ``<root>/app`` (the app build) and ``<root>/libs/<name>`` (each
 library build); the app runs there as ``python -m uvicorn --app-dir <root>/app
 server.main:app`` on a free port of 127.0.0.1, against a SQLite file whose tables come from
-``app_metadata`` and whose ``oneclick_schema`` row is written here, per the contract.
+``app_metadata`` and whose ``oneclick_schema`` row is written here, per the contract, or
+whose schema the data tool applies release by release (``apply_release``), as a stage's is.
 """
 
 from __future__ import annotations
@@ -27,9 +28,10 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine
+from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, text
 
-from oneclick.compiler import app_metadata, compile_app, compile_library
+from oneclick.compiler import app_metadata, compile_app, compile_library, schema_fingerprint
+from oneclick.data import apply_schema
 from oneclick.libraries.build import LibraryBuild
 from oneclick.model.types import AppModel, LibraryModel
 
@@ -109,6 +111,30 @@ def write_fingerprint(url: str, fingerprint: str) -> None:
                 id=1, fingerprint=fingerprint, app="test", release="0", applied_at="now"
             )
         )
+    engine.dispose()
+
+
+def apply_release(url: str, model: AppModel) -> None:
+    """Bring the database to ``model`` with the data tool, as a publish does."""
+    fingerprint = schema_fingerprint(model)
+    apply_schema(url, app_metadata(model), fingerprint, app=model.app, release=model.version)
+
+
+def reset_database(url: str) -> None:
+    """Drop every table (``oneclick_schema`` too): the database is empty again."""
+    engine = create_engine(url)
+    live = MetaData()
+    live.reflect(engine)
+    live.drop_all(engine)
+    engine.dispose()
+
+
+def execute(url: str, *statements: str) -> None:
+    """Run SQL by hand, in one transaction: a change made outside oneclick."""
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        for statement in statements:
+            connection.execute(text(statement))
     engine.dispose()
 
 

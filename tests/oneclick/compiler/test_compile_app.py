@@ -36,6 +36,7 @@ EXPECTED_FILES = [
     "server/main.py",
     "server/models.py",
     "server/runtime.py",
+    "server/schema_fit.py",
     "server/spec.py",
     "server/store.py",
     "server/values.py",

@@ -57,7 +57,8 @@ def test_health_and_readiness(client: httpx.Client) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"ready": True, "schema_fingerprint": schema_fingerprint(example_app())}
+    fingerprint = schema_fingerprint(example_app())
+    assert ready.json() == {"ready": True, "schema_fingerprint": fingerprint, "schema_fit": "exact"}
 
 
 def test_employee_crud(client: httpx.Client) -> None:

@@ -3,8 +3,15 @@
 Routes:
 - ``GET /healthz``: 200 whenever the process is up.
 - ``GET /readyz``: 200 only if every setting has a valid value, the database answers and
-  its ``oneclick_schema`` row holds the manifest's ``schema_fingerprint``; else 503 with a
-  JSON ``reason``.
+  its schema satisfies this build; else 503 with a JSON ``reason``. Readiness is
+  compatibility, not equality, so the previous release stays ready while the next one's
+  schema scripts only add and widen: the schema satisfies the build when its
+  ``oneclick_schema`` row holds the manifest's ``schema_fingerprint`` (``"schema_fit":
+  "exact"``, answered without reflection), or, when the row holds another fingerprint, when
+  every table and column of ``models.TABLES`` exists with a type that holds every value this
+  build writes (``"schema_fit": "compatible"``; see ``schema_fit``, judged once per recorded
+  fingerprint by ``Store.misfits``). No row at all (the schema was never applied) is never
+  ready. The 503's ``reason`` names the first few missing or too narrow tables and columns.
 - ``GET /api/_meta``: the app's spec for the client: entities, screens, setting values
   (secrets never), and the static entities' records.
 - ``GET|POST /api/<entity>`` (``?limit=1..500&offset=0..``) and
@@ -35,6 +42,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import config
+from .schema_fit import summarize
 from .spec import SPEC
 from .store import Conflict, NotFound, Store, Unavailable
 from .values import Invalid, json_value, read_record, write_record
@@ -70,25 +78,25 @@ class Api:
         return JSONResponse({"status": "ok"})
 
     async def readyz(self, request: Request) -> Response:
-        expected = self.manifest["schema_fingerprint"]
         if self.setting_problems:
-            reason = "; ".join(self.setting_problems)
-            return JSONResponse({"ready": False, "reason": reason}, status_code=503)
+            return _not_ready("; ".join(self.setting_problems))
         try:
             found = await run_in_threadpool(self.store.fingerprint)
+            if found is None:
+                return _not_ready(
+                    "the database has no schema fingerprint: the schema was never applied"
+                )
+            if found == self.manifest["schema_fingerprint"]:
+                return _ready(found, "exact")
+            problems = await run_in_threadpool(self.store.misfits, found)
         except Unavailable as exc:
-            return JSONResponse({"ready": False, "reason": str(exc)}, status_code=503)
+            return _not_ready(str(exc))
         except Exception as exc:
             log.warning("readiness: the database did not answer (%s)", type(exc).__name__)
-            reason = f"the database did not answer ({type(exc).__name__})"
-            return JSONResponse({"ready": False, "reason": reason}, status_code=503)
-        if found is None:
-            reason = "the database has no schema fingerprint: the schema was never applied"
-            return JSONResponse({"ready": False, "reason": reason}, status_code=503)
-        if found != expected:
-            reason = f"the database schema is {found}, this build expects {expected}"
-            return JSONResponse({"ready": False, "reason": reason}, status_code=503)
-        return JSONResponse({"ready": True, "schema_fingerprint": found})
+            return _not_ready(f"the database did not answer ({type(exc).__name__})")
+        if problems:
+            return _not_ready(f"the database schema does not fit this build: {summarize(problems)}")
+        return _ready(found, "compatible")
 
     async def meta(self, request: Request) -> Response:
         statics: dict[str, dict[str, list[dict[str, str]]]] = {}
@@ -181,6 +189,14 @@ class Api:
         if name not in known or file not in LIBRARY_ASSETS or not path.is_file():
             return error(404, f"no library asset {name[:60]}/{file[:60]}")
         return FileResponse(path)
+
+
+def _ready(fingerprint: str, fit: str) -> JSONResponse:
+    return JSONResponse({"ready": True, "schema_fingerprint": fingerprint, "schema_fit": fit})
+
+
+def _not_ready(reason: str) -> JSONResponse:
+    return JSONResponse({"ready": False, "reason": reason}, status_code=503)
 
 
 def _bounded(request: Request, name: str, default: int, low: int) -> int | Response:

@@ -3,12 +3,20 @@
 Every write runs in one transaction that also checks its references: a reference to a
 record that does not exist is ``Invalid`` ("Owner: no Employee with Id 7"); deleting a
 record that others still refer to is a ``Conflict``. Records come back as
-{"Id": ..., attribute name: Python value}. ``fingerprint`` reads the schema fingerprint
-row that ``/readyz`` compares with the build. On SQLite, foreign keys are enforced too.
+{"Id": ..., attribute name: Python value}. On SQLite, foreign keys are enforced too.
+
+For ``/readyz``: ``fingerprint`` reads the schema fingerprint row (``oneclick_schema``, id
+1), which ``/readyz`` compares with the build's; ``misfits`` says what the live schema lacks
+for this build's tables (``schema_fit``: compatibility, not equality). ``misfits`` reflects
+the database once per recorded fingerprint and keeps the verdict while the row holds that
+value (Kubernetes probes every 2 s; a schema changes only with its fingerprint). A verdict
+is kept only when the row still holds the same value after the reflection, so a schema
+committed meanwhile is judged again at the next probe.
 """
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +27,10 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from .models import TABLES
+from .schema_fit import find_misfits, summarize
 from .values import Invalid
+
+log = logging.getLogger("server")
 
 SCHEMA_TABLE = "oneclick_schema"
 
@@ -40,6 +51,15 @@ class Unavailable(Exception):
     """The database is not configured or cannot be used."""
 
 
+def _read_fingerprint(connection: Connection) -> str | None:
+    if not inspect(connection).has_table(SCHEMA_TABLE):
+        return None
+    value = connection.execute(
+        select(column("fingerprint")).select_from(table(SCHEMA_TABLE)).where(column("id") == 1)
+    ).scalar_one_or_none()
+    return None if value is None else str(value)
+
+
 def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -52,6 +72,7 @@ class Store:
     def __init__(self, url: str | None, entities: list[dict[str, Any]]) -> None:
         self.entities = {e["name"]: e for e in entities}
         self.problem: str | None = None
+        self._verdict: tuple[str, tuple[str, ...]] | None = None  # (fingerprint, misfits)
         self.engine: Engine | None = None
         if not url:
             self.problem = "ONECLICK_DATABASE_URL is not set"
@@ -76,14 +97,26 @@ class Store:
     def fingerprint(self) -> str | None:
         """The fingerprint row's value; None when the schema was never applied."""
         with self._engine().connect() as connection:
-            if not inspect(connection).has_table(SCHEMA_TABLE):
-                return None
-            value = connection.execute(
-                select(column("fingerprint"))
-                .select_from(table(SCHEMA_TABLE))
-                .where(column("id") == 1)
-            ).scalar_one_or_none()
-            return None if value is None else str(value)
+            return _read_fingerprint(connection)
+
+    def misfits(self, fingerprint: str) -> tuple[str, ...]:
+        """What the live schema lacks for this build's tables (empty: it fits), judged once
+        while the fingerprint row holds ``fingerprint``."""
+        kept = self._verdict  # one tuple, replaced whole: safe to read from any thread
+        if kept is not None and kept[0] == fingerprint:
+            return kept[1]
+        with self._engine().connect() as connection:
+            problems = tuple(find_misfits(TABLES.values(), inspect(connection)))
+            still = _read_fingerprint(connection)
+        if still == fingerprint:
+            self._verdict = (fingerprint, problems)
+            if problems:
+                log.warning(
+                    "schema %s does not fit this build: %s", fingerprint, summarize(problems)
+                )
+            else:
+                log.info("schema %s fits this build", fingerprint)
+        return problems
 
     def _record(self, entity: str, row: Any) -> dict[str, Any]:
         mapping = row._mapping
