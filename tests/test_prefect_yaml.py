@@ -96,3 +96,71 @@ def test_a_deployment_run_completes_on_a_worker(
             worker.wait()
     assert run.state is not None and run.state.is_completed(), run.state
     assert (oneclick_home / "libraries" / "money-formats" / "0.3.0" / "manifest.json").exists()
+
+
+@pytest.mark.timeout(600)
+def test_a_publish_cancelled_from_prefect_is_aborted_and_frees_the_stage(
+    deployed: dict[str, str], published_libraries: Path, tmp_path: Path
+) -> None:
+    import sqlite3
+    import time
+    from uuid import UUID
+
+    from prefect.deployments import run_deployment
+    from prefect.states import Cancelling
+
+    from flows.publish_app import publish_app
+    from oneclick.home import Home
+    from oneclick.releases import Catalog, Leases, Phase
+    from tests.flows.rollout_support import deployments, ready, variant, wait_for
+
+    good = publish_app(str(variant(tmp_path, "v1")), "development")
+    env = {
+        **deployed,
+        "ONECLICK_HOME": str(published_libraries),
+        "PREFECT_WORKER_QUERY_SECONDS": "1",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "prefect", "worker", "start", "--pool", "oneclick"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    lock = sqlite3.connect(
+        published_libraries / "stages" / "development" / "expenses.db", isolation_level=None
+    )
+    lock.execute("BEGIN IMMEDIATE")  # the scripts wait: the run is caught mid-rollout
+    try:
+        run = run_deployment(
+            "publish-app/publish-app",
+            parameters={"path": str(variant(tmp_path, "v2", version="1.1.0", phone=True))},
+            timeout=0,
+        )
+        wait_for(
+            lambda: deployments(stage="development")[0].phase is Phase.RUNNING,
+            timeout=240,
+            what="the run to start rolling out",
+        )
+        cancelled = time.monotonic()
+        with get_client(sync_client=True) as client:
+            client.set_flow_run_state(UUID(str(run.id)), Cancelling(), force=True)
+        wait_for(
+            lambda: deployments(stage="development")[0].phase is Phase.ABORTED,
+            timeout=60,
+            what="the cancelled attempt to be recorded aborted",
+        )
+        catalog = Catalog(Home.from_env().catalog_url)
+        assert Leases(catalog).holder("expenses", "development") is None
+        assert time.monotonic() - cancelled < 30  # the hook, not the lease's expiry
+        assert "cancelled or stopped" in (deployments(stage="development")[0].message or "")
+    finally:
+        lock.rollback()
+        lock.close()
+        worker.terminate()
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+    assert ready(good.url)

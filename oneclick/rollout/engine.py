@@ -50,6 +50,13 @@ def phase_of(exc: BaseException) -> Phase:
     return Phase.ERRORED
 
 
+def _message(phase: Phase, exc: BaseException) -> str:
+    if phase is not Phase.ABORTED:
+        return str(exc)
+    detail = f": {exc}" if str(exc) else ""
+    return f"the run was cancelled or stopped before it finished ({type(exc).__name__}{detail})"
+
+
 def config_digest(env: Mapping[str, str]) -> str:
     """A digest of the environment a release runs with: a changed setting, secret or
     database URL makes the same release a new rollout."""
@@ -127,7 +134,8 @@ class Rollout:
             try:
                 return self._run(deployment, lease, digest)
             except BaseException as exc:
-                self.catalog.finish_deployment(deployment, phase_of(exc), message=str(exc))
+                phase = phase_of(exc)
+                self.catalog.finish_deployment(deployment, phase, message=_message(phase, exc))
                 log.error(
                     "%s was not %s %s; the previous release keeps serving",
                     self.what,
