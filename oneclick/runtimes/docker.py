@@ -185,7 +185,9 @@ class DockerRuntime:
         labels = [f"{LABEL}.namespace={self.config.namespace}"]
         labels += [f"{LABEL}.stage={stage}"] if stage is not None else []
         labels += [f"{LABEL}.app={app}"] if app is not None else []
-        found = self.client.containers.list(all=True, filters={"label": labels})
+        found = self.client.containers.list(
+            all=True, filters={"label": labels}, ignore_removed=True
+        )
         if not starting:
             found = [c for c in found if not str(c.name).endswith(STARTING)]
         return sorted(found, key=lambda c: str(c.attrs.get("Created", "")), reverse=True)

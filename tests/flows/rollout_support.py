@@ -127,12 +127,13 @@ class LoadLoop:
         with httpx.Client(trust_env=False, timeout=10) as client:
             turn = 0
             while not self._stop.is_set():
-                url = f"{self.locate()}{self.paths[turn % len(self.paths)]}"
+                path = self.paths[turn % len(self.paths)]
                 turn += 1
                 try:
+                    url = f"{self.locate()}{path}"
                     response = client.get(url)
-                except httpx.HTTPError as exc:
-                    self.failures.append(f"{url}: {type(exc).__name__}: {exc}")
+                except Exception as exc:  # every failure counts, none ends the loop
+                    self.failures.append(f"{path}: {type(exc).__name__}: {exc}")
                     continue
                 if response.status_code == 200:
                     self.ok += 1
