@@ -1,7 +1,8 @@
 """What a running app reads at start: its manifest, its libraries, settings and secrets.
 
-- The build manifest is ``<app dir>/manifest.json``; its ``schema_fingerprint`` is what
-  ``/readyz`` expects in the database.
+- The build manifest is ``<app dir>/manifest.json``; a database recording its
+  ``schema_fingerprint`` is ready for this build at once (``/readyz``'s fast path; any other
+  recorded schema is checked for fit, see ``schema_fit``).
 - Library builds are in ``Path(__file__).resolve().parents[2] / "libs" / <name>``; each
   library's ``enums.py`` is loaded by file path and its enumerations give the valid keys
   (and ``LABELS`` the labels) of its static entities.
