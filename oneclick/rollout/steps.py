@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import Protocol, TypeVar
 
 from oneclick.compiler.schema import app_metadata
@@ -58,7 +59,7 @@ class RolloutSteps(Protocol):
 def deploy_request(
     release: ReleaseView,
     stage: StageConfig,
-    image: tuple[object, str | None],
+    image: tuple[Path, str | None],
     hold: HoldCheck,
     abort: AbortCheck,
     **extra: object,
@@ -90,9 +91,12 @@ class DirectSteps:
         release: ReleaseView,
         stage: StageConfig,
         runtime: Runtime,
-        locate: Callable[[], tuple[object, str | None]],
+        locate: Callable[[], tuple[Path, str | None]],
+        *,
+        ready_timeout: float = 60.0,
     ) -> None:
         self.release, self.stage, self.runtime, self.locate = release, stage, runtime, locate
+        self.ready_timeout = ready_timeout
         self.metadata = app_metadata(AppModel.model_validate(release.model))
         self.url = stage.database_url_for(release.app)
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="rollout")
@@ -113,7 +117,14 @@ class DirectSteps:
 
     def deploy(self, hold: HoldCheck, abort: AbortCheck) -> Future[DeployResult]:
         def run() -> DeployResult:
-            request = deploy_request(self.release, self.stage, self.locate(), hold, abort)
+            request = deploy_request(
+                self.release,
+                self.stage,
+                self.locate(),
+                hold,
+                abort,
+                ready_timeout=self.ready_timeout,
+            )
             return self.runtime.deploy(request)
 
         return self._pool.submit(run)
