@@ -174,13 +174,17 @@ class Rollout:
         gate = Gate(lease)
         widening = self.steps.widen(plan)
         deploying = self.steps.deploy(gate.held, gate.abort)
-        schema, schema_error = _settle(widening)
-        if schema is not None:
-            changes = [str(c) for c in schema.changes]
-            self.catalog.record_schema(deployment, changes, schema.script)
-            gate.open()
-        else:
-            gate.fail(f"the database scripts failed: {schema_error}")
+        try:
+            schema, schema_error = _settle(widening)
+            if schema is not None:
+                changes = [str(c) for c in schema.changes]
+                self.catalog.record_schema(deployment, changes, schema.script)
+                gate.open()
+            else:
+                gate.fail(f"the database scripts failed: {schema_error}")
+        except BaseException as exc:  # never leave the deploy waiting on a gate nobody opens
+            gate.fail(f"the rollout stopped: {type(exc).__name__}: {exc}")
+            raise
         deployed, deploy_error = _settle(deploying)
         error = schema_error or deploy_error
         if error is not None:
