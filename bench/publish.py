@@ -17,7 +17,8 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -66,33 +67,50 @@ def engine_figures(home: Path, rounds: int) -> dict[str, float]:
     return {"compile app": compile_s, "image build, cold": cold, "image build, warm": warm}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=3)
-    rounds = parser.parse_args().rounds
+@contextmanager
+def scratch_server() -> Iterator[tuple[Any, Path, float]]:
+    """A temporary ONECLICK_HOME with its own Prefect server, torn down afterwards (apps
+    stopped, home removed); yields the CLI context, the home and the server's start time."""
     home = Path(tempfile.mkdtemp(prefix="oneclick-bench-"))
     os.environ["ONECLICK_HOME"] = str(home)
     from oneclick.cli.main import Context
     from oneclick.cli.server import start_server, stop_server
 
     context = Context(debug=False)
-    figures: dict[str, float] = {}
     started = time.perf_counter()
     api_url = start_server(context.home, free_port())
-    figures["Prefect server start"] = time.perf_counter() - started
+    server_start = time.perf_counter() - started
     os.environ["PREFECT_API_URL"] = api_url
     context.connect()
     import logging
 
     logging.getLogger("prefect").setLevel(logging.WARNING)
     try:
+        yield context, home, server_start
+    finally:
+        from prefect.logging.handlers import APILogWorker
+
+        from oneclick.runtimes import LocalRuntime
+
+        APILogWorker.drain_all(timeout=5)
+        LocalRuntime(context.home.runtime).stop_all()
+        stop_server(context.home)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=3)
+    rounds = parser.parse_args().rounds
+    figures: dict[str, float] = {}
+    with scratch_server() as (context, home, server_start):
         from blocks import Stage
         from flows.promote_app import promote_app
         from flows.publish_app import publish_app
         from flows.publish_library import publish_library
         from oneclick.cli.setup import ensure_stages
-        from oneclick.runtimes import LocalRuntime
 
+        figures["Prefect server start"] = server_start
         Stage.register_type_and_schema()
         ensure_stages(context)
         for library in ("money-formats", "finance-common"):
@@ -106,13 +124,6 @@ def main() -> None:
         figures["promote (same image)"] = statistics.median(
             timed(lambda: promote_app("expenses", "development", "qa")) for _ in range(rounds)
         )
-    finally:
-        from prefect.logging.handlers import APILogWorker
-
-        APILogWorker.drain_all(timeout=5)
-        LocalRuntime(context.home.runtime).stop_all()
-        stop_server(context.home)
-        shutil.rmtree(home, ignore_errors=True)
     width = max(len(name) for name in figures)
     print(f"{'step':<{width}}  seconds (median of {rounds} where repeated)")
     for name, seconds in figures.items():

@@ -15,47 +15,23 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.publish import free_port, timed  # noqa: E402
+from bench.publish import scratch_server, timed  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
     rounds = parser.parse_args().rounds
-    home = Path(tempfile.mkdtemp(prefix="oneclick-bench-"))
-    os.environ["ONECLICK_HOME"] = str(home)
-    from oneclick.cli.main import Context
-    from oneclick.cli.server import start_server, stop_server
-
-    context = Context(debug=False)
-    os.environ["PREFECT_API_URL"] = start_server(context.home, free_port())
-    context.connect()
-    import logging
-
-    logging.getLogger("prefect").setLevel(logging.WARNING)
-    figures: dict[str, str] = {}
-    try:
-        figures.update(measure(context, home, rounds))
-    finally:
-        from prefect.logging.handlers import APILogWorker
-
-        from oneclick.runtimes import LocalRuntime
-
-        APILogWorker.drain_all(timeout=5)
-        LocalRuntime(context.home.runtime).stop_all()
-        stop_server(context.home)
-        shutil.rmtree(home, ignore_errors=True)
+    with scratch_server() as (context, home, _):
+        figures = measure(context, home, rounds)
     width = max(len(name) for name in figures)
     for name, value in figures.items():
         print(f"{name:<{width}}  {value}")
