@@ -11,7 +11,6 @@ from oneclick.data.apply import (
     SchemaResult,
     apply_schema,
     plan_schema,
-    recorded_fingerprint,
 )
 from oneclick.data.changes import SchemaChange
 from oneclick.data.drift import DriftResult, detect_drift
@@ -24,5 +23,4 @@ __all__ = [
     "apply_schema",
     "detect_drift",
     "plan_schema",
-    "recorded_fingerprint",
 ]

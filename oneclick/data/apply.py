@@ -80,12 +80,6 @@ def _plan(connection: Connection, metadata: MetaData, fingerprint: str) -> Schem
     )
 
 
-def recorded_fingerprint(url: str) -> str | None:
-    """The schema fingerprint the database at ``url`` records (None: none yet). Reads only."""
-    with read_only(url) as connection:
-        return read_fingerprint(connection)
-
-
 def plan_schema(url: str, metadata: MetaData, fingerprint: str) -> SchemaPlan:
     """What applying would change on the database at ``url`` now. Changes nothing."""
     with read_only(url) as connection:

@@ -1,8 +1,8 @@
 """The rollout: one release onto one stage, as a small state machine.
 
     hold the (app, stage) lease (wait in line) ─► clean up after killed runs
-    ─► pending ─► unchanged? ─► succeeded (nothing built, applied or restarted)
-               ─► plan the schema (refused: failed, nothing touched)
+    ─► pending ─► plan the schema (refused: failed, nothing touched)
+               ─► unchanged? ─► succeeded (nothing applied or restarted; drift reported)
     ─► running ─► widen the schema ║ start the new instance
                   (the switch waits for the schema; a schema failure abandons the deploy)
                ─► the new instance is ready and replaces the old ─► succeeded
@@ -27,7 +27,7 @@ import logging
 from collections.abc import Mapping
 from typing import TypeVar
 
-from oneclick.data import SchemaChange, SchemaResult, recorded_fingerprint
+from oneclick.data import SchemaChange, SchemaResult
 from oneclick.errors import OneclickError, TransientError
 from oneclick.releases import Catalog, LeaseHolder, Phase, ReleaseView
 from oneclick.rollout.lease import DEFAULT_TTL, DEFAULT_WAIT, HeldLease, hold_lease
@@ -166,10 +166,10 @@ class Rollout:
             log.warning("stopped %s on %s, left by a run that did not finish", leftover, stage)
 
     def _run(self, deployment: int, lease: HeldLease, digest: str) -> RolloutResult:
-        serving = self._serving(digest)
-        if serving is not None:
-            return self._unchanged(deployment, serving)
         plan = self.steps.plan()
+        serving = self._serving(digest) if plan.up_to_date else None
+        if serving is not None:
+            return self._unchanged(deployment, serving, plan.drift)
         self.catalog.mark_running(deployment)
         gate = Gate(lease)
         widening = self.steps.widen(plan)
@@ -207,7 +207,7 @@ class Rollout:
 
     def _serving(self, digest: str) -> InstanceStatus | None:
         """The instance, when the stage already serves this release, ready, with this
-        configuration and its schema in place; else None."""
+        configuration (its schema is in place: the plan said so); else None."""
         release, stage = self.release, self.stage
         current = self.catalog.current(release.app, stage.name)
         if current is None or current.version != release.version:
@@ -219,14 +219,13 @@ class Rollout:
             return None
         if status.digest != release.image_digest:
             return None
-        url = stage.database_url_for(release.app)
-        if recorded_fingerprint(url) != release.schema_fingerprint:
-            return None
         if stage.runtime != "kubernetes" and readiness(status.url) is None:
             return None
         return status
 
-    def _unchanged(self, deployment: int, serving: InstanceStatus) -> RolloutResult:
+    def _unchanged(
+        self, deployment: int, serving: InstanceStatus, drift: list[SchemaChange]
+    ) -> RolloutResult:
         self.catalog.finish_deployment(
             deployment,
             Phase.SUCCEEDED,
@@ -235,10 +234,12 @@ class Rollout:
             "configuration; nothing was built, applied or restarted",
         )
         log.info("%s already runs on %s, ready: nothing to do", self.what, self.stage.name)
+        for change in drift:
+            log.warning("%s database changed outside oneclick: %s", self.stage.name, change)
         result = self._result(deployment, serving.url, [], "").model_copy(
-            update={"unchanged": True}
+            update={"unchanged": True, "drift": [str(c) for c in drift]}
         )
-        self.steps.report(result, [], [])
+        self.steps.report(result, [], drift)
         return result
 
     def _result(self, deployment: int, url: str, changes: list[str], script: str) -> RolloutResult:
