@@ -10,7 +10,7 @@ import httpx
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
-from prefect.client.schemas.sorting import TaskRunSort
+from prefect.client.schemas.sorting import ArtifactSort, TaskRunSort
 
 from flows.promote_app import promote_app
 from flows.publish_app import publish_app
@@ -172,7 +172,9 @@ def test_no_secret_reaches_an_artifact_a_log_an_image_or_a_file(
     promote_app("expenses", "development", "qa")
     with get_client(sync_client=True) as client:
         artifacts = client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(like_="expenses-")), limit=50
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(like_="expenses-")),
+            sort=ArtifactSort.CREATED_DESC,
+            limit=50,
         )
     assert {a.key for a in artifacts} >= {"expenses-development-release", "expenses-qa-url"}
     assert any(dev.image_digest in str(a.data) for a in artifacts)
