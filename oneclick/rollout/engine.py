@@ -35,6 +35,7 @@ from oneclick.rollout.result import RolloutResult
 from oneclick.rollout.steps import Pending, RolloutSteps
 from oneclick.runtimes import InstanceStatus, Runtime
 from oneclick.runtimes.probe import readiness
+from oneclick.runtimes.select import check_image
 from oneclick.stages import StageConfig
 
 log = logging.getLogger(__name__)
@@ -124,6 +125,7 @@ class Rollout:
     def run(self) -> RolloutResult:
         app, stage = self.release.app, self.stage.name
         digest = config_digest(self.stage.environment(self.release.manifest))
+        check_image(self.release.image_reference, self.stage)  # before anything is touched
         with hold_lease(
             self.catalog, app, stage, self.holder, wait=self.wait, ttl=self.ttl
         ) as lease:

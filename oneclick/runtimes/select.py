@@ -1,13 +1,14 @@
 """Which runtime serves a stage, and where that runtime finds a release's image.
 
-``stage_runtime(stage, home)`` is the ``Runtime`` of a stage configuration: ``local``
-processes under the oneclick home, Deployments of a ``kubernetes`` cluster, or ``docker``
-containers of the stage's engine (the
-directory of a SQLite stage database is mounted into them, at the same path, so the app and
-the database scripts share the file). ``locate_image(reference, stage, home)`` turns the
-image a release recorded into what that runtime reads: the local runtime runs from an OCI
-layout, so a registry image is pulled into the home's layout first (by digest, verified);
-container runtimes pull registry references themselves and cannot run layout images.
+``check_image(reference, stage)`` fails at once when the stage's runtime cannot reach a
+release's image. ``stage_runtime(stage, home)`` is the ``Runtime`` of a stage
+configuration: ``local`` processes under the oneclick home, Deployments of a ``kubernetes``
+cluster, or ``docker`` containers of the stage's engine (the directory of a SQLite stage
+database is mounted into them, at the same path, so the app and the database scripts share
+the file). ``locate_image(reference, stage, home)`` turns the image a release recorded into
+what that runtime reads: the local runtime runs from an OCI layout, so a registry image is
+pulled into the home's layout first (by digest, verified); container runtimes pull registry
+references themselves and cannot run layout images.
 """
 
 from __future__ import annotations
@@ -65,8 +66,9 @@ def stage_runtime(stage: StageConfig, home: Home) -> Runtime:
     return LocalRuntime(home.runtime)
 
 
-def locate_image(reference: str, stage: StageConfig, home: Home) -> tuple[Path, str | None]:
-    """(OCI layout root, engine reference) of image ``reference`` for ``stage``'s runtime."""
+def check_image(reference: str, stage: StageConfig) -> None:
+    """Fail at once, touching nothing, if ``stage``'s runtime cannot reach image
+    ``reference`` (a layout image for a container runtime, a registry the stage lacks)."""
     in_layout = reference.startswith(SCHEME)
     if stage.runtime in ("docker", "kubernetes"):
         if in_layout:
@@ -76,9 +78,9 @@ def locate_image(reference: str, stage: StageConfig, home: Home) -> tuple[Path, 
                 f"machine's OCI layout ({reference}): give the stage that publishes it a "
                 "registry (the stage block's 'registry') and publish again"
             )
-        return home.images, reference
+        return
     if in_layout:
-        return parse_reference(reference)[0], None
+        return
     registry = stage.registry
     host = reference.split("/", 1)[0]
     if registry is None or registry.host != host:
@@ -87,6 +89,16 @@ def locate_image(reference: str, stage: StageConfig, home: Home) -> tuple[Path, 
             f"{'has no registry' if registry is None else 'uses ' + registry.host}: set the "
             f"stage's registry to a 'oneclick Registry' block for {host}"
         )
-    with RegistryClient(registry) as client:
+
+
+def locate_image(reference: str, stage: StageConfig, home: Home) -> tuple[Path, str | None]:
+    """(OCI layout root, engine reference) of image ``reference`` for ``stage``'s runtime."""
+    check_image(reference, stage)
+    if stage.runtime in ("docker", "kubernetes"):
+        return home.images, reference
+    if reference.startswith(SCHEME):
+        return parse_reference(reference)[0], None
+    assert stage.registry is not None  # check_image made sure
+    with RegistryClient(stage.registry) as client:
         pulled = pull_to_layout(client, reference, home.images)
     return parse_reference(pulled)[0], None
