@@ -62,7 +62,7 @@ def httpx_post_employee(url: str, name: str) -> bool:
     return response.status_code == 201
 
 
-def _lock_stage_database(home: Path, stage: str) -> sqlite3.Connection:
+def lock_stage_database(home: Path, stage: str) -> sqlite3.Connection:
     """Hold the stage database's write lock, as another writer would: scripts must wait."""
     connection = sqlite3.connect(home / "stages" / stage / "expenses.db", isolation_level=None)
     connection.execute("BEGIN IMMEDIATE")
@@ -85,7 +85,7 @@ def test_a_run_killed_mid_way_leaves_the_previous_release_serving_and_a_rerun_co
     next_version = variant(tmp_path, "v2", version="1.1.0", phone=True)
     lock = None
     if moment == "scripts":
-        lock = _lock_stage_database(home, stage)
+        lock = lock_stage_database(home, stage)
     if moment == "deploy wait":
         stage_block(stage, order=12, settings=BROKEN, secrets=SECRETS)
     state = StateStore(home / "runtime")
@@ -137,7 +137,7 @@ def test_overlapping_publishes_take_turns_per_app_and_stage_and_other_apps_go_on
     secrets = {**SECRETS, "travel": SECRETS["expenses"]}
     stage = stage_block("busy", order=13, settings=settings, secrets=secrets)
     (published_libraries / "stages" / stage).mkdir(parents=True)
-    lock = _lock_stage_database(published_libraries, stage)  # the first rollout waits in it
+    lock = lock_stage_database(published_libraries, stage)  # the first rollout waits in it
     paths = [variant(tmp_path, f"v{n}", version=f"1.0.{n}") for n in range(5)]
     runs = [start_publish(path, stage) for path in paths]
     try:
