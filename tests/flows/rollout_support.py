@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -15,7 +17,7 @@ from uuid import UUID
 import httpx
 
 from oneclick.home import Home
-from oneclick.releases import Catalog, DeploymentView
+from oneclick.releases import Catalog, DeploymentView, Phase
 from tests.support import EXAMPLES
 
 LEASE_TTL = "4"  # seconds: a killed run's lease is taken over quickly in these tests
@@ -147,3 +149,34 @@ class LoadLoop:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join(30)
+
+
+def lock_stage_database(home: Path, stage: str) -> sqlite3.Connection:
+    """Hold the stage database's write lock, as another writer would: scripts must wait."""
+    connection = sqlite3.connect(home / "stages" / stage / "expenses.db", isolation_level=None)
+    connection.execute("BEGIN IMMEDIATE")
+    return connection
+
+
+def publish_and_kill(
+    path: Path, stage: str, home: Path, moment: str, new_instance: Callable[[], object]
+) -> None:
+    """Publish ``path`` to ``stage`` from a CLI process and SIGKILL it during ``moment``:
+    the build, the scripts (held back by a lock on the stage database), or the deploy wait
+    (once the scripts committed and ``new_instance()`` is true)."""
+    lock = lock_stage_database(home, stage) if moment == "scripts" else None
+    killed = start_publish(path, stage)
+    try:
+        if moment == "build":
+            wait_for(lambda: any((home / "builds").iterdir()), what="a build directory")
+        elif moment == "scripts":
+            wait_for(lambda: deployments(stage=stage)[0].phase is Phase.RUNNING, what="running")
+        else:
+            wait_for(lambda: deployments(stage=stage)[0].schema_changes, what="the scripts")
+            wait_for(new_instance, what="a new instance")
+    finally:
+        os.kill(killed.pid, signal.SIGKILL)
+        killed.wait(30)
+        if lock is not None:
+            lock.rollback()
+            lock.close()

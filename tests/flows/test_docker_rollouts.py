@@ -3,8 +3,6 @@ engine, the real registry, a real SIGKILL of the CLI process."""
 
 from __future__ import annotations
 
-import os
-import signal
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,17 +22,16 @@ from tests.flows.rollout_support import (
     deployments,
     employees,
     finish,
+    publish_and_kill,
     ready,
     start_publish,
     variant,
-    wait_for,
 )
 from tests.flows.test_rollout_failures import (
     BROKEN,
     GOOD,
     SECRETS,
     httpx_post_employee,
-    lock_stage_database,
 )
 from tests.oneclick.images.registry_support import RunningRegistry
 from tests.support import RUNTIME_PREFIX
@@ -94,28 +91,16 @@ def test_a_run_killed_mid_way_on_docker_leaves_the_previous_container_serving(
     good = publish_app(str(variant(tmp_path, "v1")), STAGE)
     assert httpx_post_employee(good.url, "Ann")
     [serving] = containers(docker_engine, runtime)
-    lock = lock_stage_database(home, STAGE) if moment == "scripts" else None
     if moment == "deploy wait":
         docker_stage(BROKEN)
     next_version = variant(tmp_path, "v2", version="1.1.0", phone=True)
-    killed = start_publish(next_version, STAGE)
-    try:
-        if moment == "build":
-            wait_for(lambda: any((home / "builds").iterdir()), what="a build directory")
-        elif moment == "scripts":
-            wait_for(lambda: deployments(stage=STAGE)[0].phase is Phase.RUNNING, what="running")
-        else:
-            wait_for(lambda: deployments(stage=STAGE)[0].schema_changes, what="the scripts")
-            wait_for(
-                lambda: any(n.endswith(STARTING) for n in containers(docker_engine, runtime)),
-                what="a new container",
-            )
-    finally:
-        os.kill(killed.pid, signal.SIGKILL)
-        killed.wait(30)
-        if lock is not None:
-            lock.rollback()
-            lock.close()
+    publish_and_kill(
+        next_version,
+        STAGE,
+        home,
+        moment,
+        lambda: any(n.endswith(STARTING) for n in containers(docker_engine, runtime)),
+    )
     assert ready(good.url) and employees(good.url) == ["Ann"]
     status = runtime.status(STAGE, "expenses")
     assert status is not None and status.url == good.url  # an orphan is never reported

@@ -7,9 +7,6 @@ rerun converges, finding what the killed run left (its record, its process, its 
 from __future__ import annotations
 
 import itertools
-import os
-import signal
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,7 +22,9 @@ from tests.flows.rollout_support import (
     employees,
     finish,
     flow_run_state,
+    lock_stage_database,
     pid_alive,
+    publish_and_kill,
     ready,
     start_publish,
     variant,
@@ -62,13 +61,6 @@ def httpx_post_employee(url: str, name: str) -> bool:
     return response.status_code == 201
 
 
-def lock_stage_database(home: Path, stage: str) -> sqlite3.Connection:
-    """Hold the stage database's write lock, as another writer would: scripts must wait."""
-    connection = sqlite3.connect(home / "stages" / stage / "expenses.db", isolation_level=None)
-    connection.execute("BEGIN IMMEDIATE")
-    return connection
-
-
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("moment", ["build", "scripts", "deploy wait"])
 def test_a_run_killed_mid_way_leaves_the_previous_release_serving_and_a_rerun_converges(
@@ -83,28 +75,12 @@ def test_a_run_killed_mid_way_leaves_the_previous_release_serving_and_a_rerun_co
     previous = LocalRuntime(home / "runtime").status(stage, "expenses")
     assert previous is not None
     next_version = variant(tmp_path, "v2", version="1.1.0", phone=True)
-    lock = None
-    if moment == "scripts":
-        lock = lock_stage_database(home, stage)
     if moment == "deploy wait":
         stage_block(stage, order=12, settings=BROKEN, secrets=SECRETS)
     state = StateStore(home / "runtime")
-
-    killed = start_publish(next_version, stage)
-    try:
-        if moment == "build":
-            wait_for(lambda: any((home / "builds").iterdir()), what="a build directory")
-        elif moment == "scripts":
-            wait_for(lambda: deployments(stage=stage)[0].phase is Phase.RUNNING, what="running")
-        else:
-            wait_for(lambda: deployments(stage=stage)[0].schema_changes, what="the scripts")
-            wait_for(lambda: state.read(stage, "expenses", STARTING), what="a new process")
-    finally:
-        os.kill(killed.pid, signal.SIGKILL)
-        killed.wait(30)
-        if lock is not None:
-            lock.rollback()
-            lock.close()
+    publish_and_kill(
+        next_version, stage, home, moment, lambda: state.read(stage, "expenses", STARTING)
+    )
     orphan = state.read(stage, "expenses", STARTING)
     assert ready(good.url), f"the previous release is not ready after a kill during {moment}"
     assert employees(good.url) == ["Ann"]
