@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,6 +27,28 @@ def prefect(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
         text=True,
         timeout=180,
     )
+
+
+@contextmanager
+def running_worker(deployed: dict[str, str], home: Path) -> Iterator[None]:
+    """A process worker of the 'oneclick' pool for the ``with`` block, on oneclick ``home``."""
+    env = {**deployed, "ONECLICK_HOME": str(home), "PREFECT_WORKER_QUERY_SECONDS": "1"}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "prefect", "worker", "start", "--pool", "oneclick"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # a busy machine: the run's outcome is what counts
+            worker.kill()
+            worker.wait()
 
 
 @pytest.fixture(scope="module")
@@ -73,27 +97,12 @@ def test_a_deployment_run_completes_on_a_worker(
 ) -> None:
     from prefect.deployments import run_deployment
 
-    env = {**deployed, "ONECLICK_HOME": str(oneclick_home), "PREFECT_WORKER_QUERY_SECONDS": "1"}
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "prefect", "worker", "start", "--pool", "oneclick"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
+    with running_worker(deployed, oneclick_home):
         run = run_deployment(
             "publish-library/publish-library",
             parameters={"path": str(EXAMPLES / "money-formats")},
             timeout=150,
         )
-    finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:  # a busy machine: the run's outcome is what counts
-            worker.kill()
-            worker.wait()
     assert run.state is not None and run.state.is_completed(), run.state
     assert (oneclick_home / "libraries" / "money-formats" / "0.3.0" / "manifest.json").exists()
 
@@ -102,7 +111,6 @@ def test_a_deployment_run_completes_on_a_worker(
 def test_a_publish_cancelled_from_prefect_is_aborted_and_frees_the_stage(
     deployed: dict[str, str], published_libraries: Path, tmp_path: Path
 ) -> None:
-    import sqlite3
     import time
     from uuid import UUID
 
@@ -112,55 +120,41 @@ def test_a_publish_cancelled_from_prefect_is_aborted_and_frees_the_stage(
     from flows.publish_app import publish_app
     from oneclick.home import Home
     from oneclick.releases import Catalog, Leases, Phase
-    from tests.flows.rollout_support import deployments, ready, variant, wait_for
+    from tests.flows.rollout_support import (
+        deployments,
+        lock_stage_database,
+        ready,
+        variant,
+        wait_for,
+    )
 
     good = publish_app(str(variant(tmp_path, "v1")), "development")
-    env = {
-        **deployed,
-        "ONECLICK_HOME": str(published_libraries),
-        "PREFECT_WORKER_QUERY_SECONDS": "1",
-    }
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "prefect", "worker", "start", "--pool", "oneclick"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    lock = sqlite3.connect(
-        published_libraries / "stages" / "development" / "expenses.db", isolation_level=None
-    )
-    lock.execute("BEGIN IMMEDIATE")  # the scripts wait: the run is caught mid-rollout
+    lock = lock_stage_database(published_libraries, "development")  # caught mid-rollout
     try:
-        run = run_deployment(
-            "publish-app/publish-app",
-            parameters={"path": str(variant(tmp_path, "v2", version="1.1.0", phone=True))},
-            timeout=0,
-        )
-        wait_for(
-            lambda: deployments(stage="development")[0].phase is Phase.RUNNING,
-            timeout=240,
-            what="the run to start rolling out",
-        )
-        cancelled = time.monotonic()
-        with get_client(sync_client=True) as client:
-            client.set_flow_run_state(UUID(str(run.id)), Cancelling(), force=True)
-        wait_for(
-            lambda: deployments(stage="development")[0].phase is Phase.ABORTED,
-            timeout=60,
-            what="the cancelled attempt to be recorded aborted",
-        )
-        catalog = Catalog(Home.from_env().catalog_url)
-        assert Leases(catalog).holder("expenses", "development") is None
-        assert time.monotonic() - cancelled < 30  # the hook, not the lease's expiry
-        assert "cancelled or stopped" in (deployments(stage="development")[0].message or "")
+        with running_worker(deployed, published_libraries):
+            run = run_deployment(
+                "publish-app/publish-app",
+                parameters={"path": str(variant(tmp_path, "v2", version="1.1.0", phone=True))},
+                timeout=0,
+            )
+            wait_for(
+                lambda: deployments(stage="development")[0].phase is Phase.RUNNING,
+                timeout=240,
+                what="the run to start rolling out",
+            )
+            cancelled = time.monotonic()
+            with get_client(sync_client=True) as client:
+                client.set_flow_run_state(UUID(str(run.id)), Cancelling(), force=True)
+            wait_for(
+                lambda: deployments(stage="development")[0].phase is Phase.ABORTED,
+                timeout=60,
+                what="the cancelled attempt to be recorded aborted",
+            )
+            catalog = Catalog(Home.from_env().catalog_url)
+            assert Leases(catalog).holder("expenses", "development") is None
+            assert time.monotonic() - cancelled < 30  # the hook, not the lease's expiry
+            assert "cancelled or stopped" in (deployments(stage="development")[0].message or "")
     finally:
         lock.rollback()
         lock.close()
-        worker.terminate()
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
     assert ready(good.url)
