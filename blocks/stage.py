@@ -16,6 +16,7 @@ from pydantic import Field, SecretStr
 from blocks.registry import Registry
 from oneclick.errors import StageError
 from oneclick.home import Home
+from oneclick.policies import PromotionPolicy
 from oneclick.registry import RegistryConfig
 from oneclick.runtimes.docker_config import DockerRuntimeConfig
 from oneclick.runtimes.kubernetes.config import KubernetesOptions, KubernetesRuntimeConfig
@@ -78,6 +79,13 @@ class Stage(Block):
     requires_approval: bool = Field(
         default=False, description="Promotions into this stage wait for a person's approval."
     )
+    promotion: PromotionPolicy = Field(
+        default_factory=lambda: PromotionPolicy(),
+        description=(
+            "Scheduled promotions into this stage: the source stage, schedules, apps, soak "
+            "time; and the freezes and stop-the-line switch every promotion obeys."
+        ),
+    )
 
     def to_config(self, name: str, home: Home) -> StageConfig:
         url = self.database_url or SecretStr(home.stage_database_url(name))
@@ -97,6 +105,7 @@ class Stage(Block):
                 for app, values in self.secrets.get_secret_value().items()
             },
             requires_approval=self.requires_approval,
+            promotion=self.promotion,
         )
 
     def _registry(self, stage: str) -> RegistryConfig | None:

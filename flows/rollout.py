@@ -67,7 +67,31 @@ class TaskSteps:
         )
 
 
-def roll_out(release: ReleaseView, stage: StageConfig, home: Home, verb: str) -> RolloutResult:
+def started_by(by: str | None = None) -> str:
+    """Who started this run, as the catalog records it: the person the caller names, else
+    how the flow run was created (a schedule, an automation, a person in the UI or API)."""
+    flow_run = get_run_context().flow_run  # type: ignore[union-attr]
+    if by:
+        return by
+    if flow_run is None:
+        return "unknown"
+    if flow_run.auto_scheduled:
+        return "schedule"
+    creator = flow_run.created_by
+    if creator is not None and creator.type:
+        return f"{str(creator.type).lower()} {creator.display_value or ''}".strip()
+    return "Prefect UI or API" if flow_run.deployment_id else "in process"
+
+
+def roll_out(
+    release: ReleaseView,
+    stage: StageConfig,
+    home: Home,
+    verb: str,
+    *,
+    by: str | None = None,
+    override: str | None = None,
+) -> RolloutResult:
     flow_run = get_run_context().flow_run  # type: ignore[union-attr]
     holder = this_process(str(flow_run.id), flow_run.name) if flow_run else this_process()
     rollout = Rollout(
@@ -78,6 +102,8 @@ def roll_out(release: ReleaseView, stage: StageConfig, home: Home, verb: str) ->
         TaskSteps(release, stage, home, verb),
         holder,
         verb=verb,
+        started_by=started_by(by),
+        override=override,
     )
     return rollout.run()
 

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 from oneclick.errors import StageError
+from oneclick.policies import PromotionPolicy
 from oneclick.registry import RegistryConfig
 from oneclick.runtimes.docker_config import DockerRuntimeConfig
 from oneclick.runtimes.kubernetes.config import KubernetesRuntimeConfig
@@ -37,6 +38,7 @@ class StageConfig(BaseModel):
     settings: dict[str, dict[str, str]] = {}
     secrets: dict[str, dict[str, SecretStr]] = {}
     requires_approval: bool = False
+    promotion: PromotionPolicy = PromotionPolicy()
 
     def database_url_for(self, app: str) -> str:
         return self.database_url.get_secret_value().replace("{app}", app)

@@ -12,7 +12,7 @@ from oneclick.data import SchemaChange, SchemaPlan
 from oneclick.releases import ReleaseView
 
 
-def _key(*parts: str) -> str:
+def artifact_key(*parts: str) -> str:
     return re.sub(r"[^a-z0-9-]+", "-", "-".join(parts).lower()).strip("-")
 
 
@@ -87,7 +87,7 @@ def publish_plan(release: ReleaseView, stage: str, plan: SchemaPlan) -> None:
     """The plan as an artifact of the running task (call from inside a task)."""
     create_markdown_artifact(
         markdown=plan_markdown(release, stage, plan),
-        key=_key(release.app, stage, "schema-plan"),
+        key=artifact_key(release.app, stage, "schema-plan"),
         description=f"Schema plan of {release.app} {release.version} on {stage}",
     )
 
@@ -105,13 +105,13 @@ def report_release(
     markdown = release_markdown(release, stage, url, changes, script, verb, drift)
     create_markdown_artifact(
         markdown=markdown,
-        key=_key(release.app, stage, "release"),
+        key=artifact_key(release.app, stage, "release"),
         description=f"{release.app} {release.version} on {stage}",
     )
     create_link_artifact(
         link=url,
         link_text=f"{release.app} on {stage}",
-        key=_key(release.app, stage, "url"),
+        key=artifact_key(release.app, stage, "url"),
         description=f"Where {release.app} {release.version} runs on {stage}",
     )
     return markdown

@@ -13,6 +13,7 @@ from oneclick.cli.main import (
     Context,
     cli,
     pass_context,
+    person,
     run_flow,
 )
 from oneclick.releases import Catalog
@@ -61,16 +62,29 @@ def publish_library_command(context: Context, path: Path) -> None:
 @click.option("--from", "from_stage", default="development", show_default=True)
 @click.option("--to", "to_stage", default="qa", show_default=True)
 @click.option("--version", default=None, help="A release version (or unique prefix).")
+@click.option("--force", is_flag=True, help="Promote into a frozen stage (needs --reason).")
+@click.option("--reason", default=None, help="Why a frozen stage is forced; recorded.")
 @pass_context
 def promote(
-    context: Context, app: str, from_stage: str, to_stage: str, version: str | None
+    context: Context,
+    app: str,
+    from_stage: str,
+    to_stage: str,
+    version: str | None,
+    force: bool,
+    reason: str | None,
 ) -> None:
-    """Deploy the release FROM runs (the same image) to TO, with TO's configuration."""
+    """Deploy the release FROM runs (the same image) to TO, with TO's configuration. A frozen
+    TO refuses it unless --force --reason WHY; a rollback's pin on TO is lifted."""
+    if force and not (reason or "").strip():
+        raise click.UsageError("--force needs --reason WHY: it is recorded with the promotion")
 
     def start() -> Any:
         from flows.promote_app import promote_app
 
-        return promote_app(app, from_stage, to_stage, version)
+        return promote_app(
+            app, from_stage, to_stage, version, force=force, reason=reason, by=person()
+        )
 
     result = run_flow(context, start, stages=(from_stage, to_stage))
     click.secho(f"{result.app} {result.version} runs on {result.stage}: {result.url}", fg="green")
@@ -83,15 +97,17 @@ def promote(
 @pass_context
 def rollback(context: Context, app: str, stage: str, to: str | None) -> None:
     """Deploy to STAGE the release of APP it ran before (or --to VERSION). Its database keeps
-    everything the newer release added."""
+    everything the newer release added. The app stays pinned there: scheduled promotions
+    skip it until `oneclick unpin APP --stage STAGE`."""
 
     def start() -> Any:
         from flows.rollback_app import rollback_app
 
-        return rollback_app(app, stage, to)
+        return rollback_app(app, stage, to, by=person())
 
     result = run_flow(context, start, stages=(stage,))
     click.secho(f"{result.app} {result.version} runs on {result.stage}: {result.url}", fg="green")
+    click.echo(f"{app} is pinned on {stage}; `oneclick unpin {app} --stage {stage}` lifts it")
 
 
 @cli.command()

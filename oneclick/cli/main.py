@@ -45,6 +45,16 @@ class Context:
 pass_context = click.make_pass_decorator(Context)
 
 
+def person() -> str:
+    """Who runs this command, as the catalog records it."""
+    import getpass
+
+    try:
+        return f"{getpass.getuser()} (CLI)"
+    except (KeyError, OSError):
+        return "CLI"
+
+
 @click.group()
 @click.option("--debug", is_flag=True, envvar="ONECLICK_DEBUG", help="Show tracebacks.")
 @click.pass_context

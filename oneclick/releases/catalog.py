@@ -199,8 +199,12 @@ class Catalog:
         stage: str,
         flow_run_id: str | None,
         config_digest: str | None = None,
+        *,
+        started_by: str | None = None,
+        override: str | None = None,
     ) -> int:
-        """Record a new attempt, ``pending``; returns its id."""
+        """Record a new attempt, ``pending``; returns its id. ``started_by`` says who or what
+        started it; ``override`` why it went through a freeze."""
         with self._session() as session:
             release = session.scalars(
                 select(Release).where(Release.app == app, Release.version == version)
@@ -214,6 +218,8 @@ class Catalog:
                 schema_changes="[]",
                 started_at=_now(),
                 config_digest=config_digest,
+                started_by=started_by,
+                override=override,
             )
             session.add(row)
             session.flush()
@@ -328,12 +334,16 @@ class Catalog:
             )
         return True
 
-    def deployments(self, app: str | None = None, limit: int = 100) -> list[DeploymentView]:
+    def deployments(
+        self, app: str | None = None, limit: int | None = 100, stage: str | None = None
+    ) -> list[DeploymentView]:
         """Most recent first."""
         with self._session() as session:
             query = select(Deployment).order_by(Deployment.id.desc()).limit(limit)
             if app is not None:
                 query = query.where(Deployment.app == app)
+            if stage is not None:
+                query = query.where(Deployment.stage == stage)
             return [DeploymentView.of(row) for row in session.scalars(query)]
 
     def status(self, app: str | None = None) -> list[DeploymentView]:

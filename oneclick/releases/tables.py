@@ -89,6 +89,8 @@ class Deployment(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     config_digest: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    started_by: Mapped[str | None] = mapped_column(Text, nullable=True)
+    override: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     release: Mapped[Release] = relationship(back_populates="deployments")
 
@@ -105,3 +107,16 @@ class Lease(Base):
     flow_run_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
     acquired_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PinRow(Base):
+    """An app held on a release of a stage: scheduled promotions leave it alone (see ``pins``)."""
+
+    __tablename__ = "pins"
+
+    app: Mapped[str] = mapped_column(String(80), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(80), primary_key=True)
+    version: Mapped[str] = mapped_column(String(120))
+    reason: Mapped[str] = mapped_column(Text)
+    pinned_by: Mapped[str | None] = mapped_column(Text, nullable=True)
+    pinned_at: Mapped[datetime] = mapped_column(UTCDateTime())

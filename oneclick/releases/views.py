@@ -61,6 +61,8 @@ class DeploymentView(BaseModel):
     started_at: datetime
     finished_at: datetime | None
     config_digest: str | None = None
+    started_by: str | None = None
+    override: str | None = None
 
     @classmethod
     def of(cls, row: Deployment) -> DeploymentView:
@@ -80,4 +82,6 @@ class DeploymentView(BaseModel):
             started_at=row.started_at,
             finished_at=row.finished_at,
             config_digest=row.config_digest,
+            started_by=row.started_by,
+            override=row.override,
         )

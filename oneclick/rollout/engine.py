@@ -113,10 +113,13 @@ class Rollout:
         verb: str = "rolled out to",
         wait: float = DEFAULT_WAIT,
         ttl: float = DEFAULT_TTL,
+        started_by: str | None = None,
+        override: str | None = None,
     ) -> None:
         self.catalog, self.runtime, self.release, self.stage = catalog, runtime, release, stage
         self.steps, self.holder, self.verb = steps, holder, verb
         self.wait, self.ttl = wait, ttl
+        self.started_by, self.override = started_by, override
 
     @property
     def what(self) -> str:
@@ -131,7 +134,13 @@ class Rollout:
         ) as lease:
             self._clean_up()
             deployment = self.catalog.start_deployment(
-                app, self.release.version, stage, self.holder.flow_run_id, digest
+                app,
+                self.release.version,
+                stage,
+                self.holder.flow_run_id,
+                digest,
+                started_by=self.started_by,
+                override=self.override,
             )
             try:
                 return self._run(deployment, lease, digest)

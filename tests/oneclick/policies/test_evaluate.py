@@ -10,7 +10,6 @@ from pydantic import ValidationError
 
 from oneclick.policies import (
     Candidate,
-    CronSchedule,
     FreezePeriod,
     Pin,
     PromotionPolicy,

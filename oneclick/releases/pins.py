@@ -1,0 +1,53 @@
+"""Pins: an app held on a release of a stage, so that scheduled promotions leave it alone.
+
+A rollback pins what it rolled back to: automation must not undo a person's deliberate
+rollback. The pin stays until a person lifts it (``oneclick unpin``), or until a person
+deploys another release there (a manual promotion, a publish). One row per (app, stage).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, select
+
+from oneclick.policies import Pin
+from oneclick.releases.catalog import Catalog
+from oneclick.releases.tables import PinRow
+
+
+class Pins:
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+
+    def pin(self, app: str, stage: str, version: str, reason: str, by: str | None) -> Pin:
+        """Hold ``app`` on ``version`` on ``stage`` (replacing an earlier pin)."""
+        now = datetime.now(UTC)
+        with self.catalog._session() as session:
+            row = session.get(PinRow, (app, stage))
+            if row is None:
+                row = PinRow(app=app, stage=stage)
+                session.add(row)
+            row.version, row.reason, row.pinned_by, row.pinned_at = version, reason, by, now
+        return Pin(version, now, reason)
+
+    def unpin(self, app: str, stage: str) -> Pin | None:
+        """Lift the pin; returns what it was (None: there was none)."""
+        with self.catalog._session() as session:
+            row = session.get(PinRow, (app, stage))
+            if row is None:
+                return None
+            pin = Pin(row.version, row.pinned_at, row.reason)
+            session.execute(delete(PinRow).where(PinRow.app == app, PinRow.stage == stage))
+        return pin
+
+    def of(self, stage: str | None = None) -> dict[tuple[str, str], Pin]:
+        """Every pin, by (app, stage); only one stage's when ``stage`` is given."""
+        with self.catalog._session() as session:
+            query = select(PinRow)
+            if stage is not None:
+                query = query.where(PinRow.stage == stage)
+            return {
+                (row.app, row.stage): Pin(row.version, row.pinned_at, row.reason)
+                for row in session.scalars(query)
+            }

@@ -1,0 +1,128 @@
+"""promote_stage: a policy's run promotes every eligible app and says why it skips the others;
+freezes refuse manual promotions unless forced; a rollback pins."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from blocks import Stage
+from flows.promote_app import promote_app
+from flows.promote_stage import promote_stage
+from flows.publish_app import publish_app
+from flows.rollback_app import rollback_app
+from oneclick.errors import StageError
+from oneclick.home import Home
+from oneclick.releases import Catalog, Pins
+from tests.flows.rollout_support import variant
+from tests.support import SECRET, latest_artifact
+
+APPS = ("ps-a", "ps-b", "ps-c")
+
+
+def configuration(*apps: str) -> dict[str, object]:
+    return {
+        "settings": {app: {"ApprovalLimit": "100"} for app in apps},
+        "secrets": {app: {"PaymentsApiKey": SECRET} for app in apps},
+    }
+
+
+def outcomes(table: list[dict[str, str]]) -> dict[str, tuple[str, str]]:
+    return {row["app"]: (row["outcome"], row["reason"]) for row in table}
+
+
+def test_a_scheduled_run_promotes_the_eligible_apps_and_skips_the_others_with_a_reason(
+    published_libraries: Path, stage_block: Callable[..., str], tmp_path: Path
+) -> None:
+    source = stage_block("ps-dev", order=70, **configuration(*APPS))
+    # ps-c lacks its secret on the target: it is skipped, the others are promoted
+    target_config = configuration("ps-a", "ps-b")
+    target_config["settings"] = configuration(*APPS)["settings"]
+    target = stage_block("ps-qa", order=71, promotion={"source": source}, **target_config)
+    releases = {app: publish_app(str(variant(tmp_path, app, app=app)), source) for app in APPS}
+
+    table = promote_stage(target)
+    assert outcomes(table) == {
+        "ps-a": ("promoted", ""),
+        "ps-b": ("promoted", ""),
+        "ps-c": ("skipped", "configuration missing: secret PaymentsApiKey"),
+    }
+    catalog = Catalog(Home.from_env().catalog_url)
+    for app in ("ps-a", "ps-b"):
+        current = catalog.current(app, target)
+        assert current is not None and current.image_digest == releases[app].image_digest
+        assert current.started_by == "in process: promote-stage ps-qa"
+    artifact = latest_artifact("promote-ps-qa")
+    assert "ps-c" in artifact and "configuration missing" in artifact
+
+    # nothing new: no redeploy, each app says why
+    again = outcomes(promote_stage(target))
+    assert again["ps-a"] == ("skipped", f"already runs {releases['ps-a'].version}")
+
+    # a rollback pins the app; the next run leaves it alone until a person unpins it
+    newer = publish_app(str(variant(tmp_path, "a2", app="ps-a", version="1.0.1")), source)
+    assert outcomes(promote_stage(target))["ps-a"] == ("promoted", "")
+    rollback_app("ps-a", target)
+    outcome, reason = outcomes(promote_stage(target))["ps-a"]
+    first = releases["ps-a"].version
+    assert outcome == "skipped" and reason.startswith(f"pinned on {first} by rollback at ")
+    assert Pins(catalog).unpin("ps-a", target) is not None
+    assert outcomes(promote_stage(target))["ps-a"] == ("promoted", "")
+    assert catalog.current("ps-a", target).version == newer.version  # type: ignore[union-attr]
+
+
+def test_soak_time_and_stop_the_line_hold_promotions_back(
+    published_libraries: Path, stage_block: Callable[..., str], tmp_path: Path
+) -> None:
+    source = stage_block("soak-dev", order=72, **configuration("soak-a"))
+    target = stage_block(
+        "soak-qa",
+        order=73,
+        promotion={"source": source, "soak_minutes": 30},
+        **configuration("soak-a"),
+    )
+    publish_app(str(variant(tmp_path, "soak-a", app="soak-a")), source)
+    [row] = promote_stage(target)
+    assert row["outcome"] == "skipped"
+    assert row["reason"].startswith("not soaked yet: served on soak-dev for 0 of 30 min")
+
+    stage_block(
+        target,
+        order=73,
+        promotion={"source": source, "stop_the_line": True, "stop_reason": "incident 7"},
+        **configuration("soak-a"),
+    )
+    [row] = promote_stage(target)
+    assert row["reason"] == "frozen: the line is stopped: incident 7"
+
+
+def test_a_frozen_stage_refuses_a_manual_promotion_and_records_a_forced_one(
+    published_libraries: Path, stage_block: Callable[..., str], tmp_path: Path
+) -> None:
+    source = stage_block("frz-dev", order=74, **configuration("frz-a"))
+    now = datetime.now(UTC)
+    window = {"start": now - timedelta(hours=1), "end": now + timedelta(hours=1), "reason": "audit"}
+    target = stage_block(
+        "frz-qa", order=75, promotion={"freezes": [window]}, **configuration("frz-a")
+    )
+    publish_app(str(variant(tmp_path, "frz-a", app="frz-a")), source)
+    catalog = Catalog(Home.from_env().catalog_url)
+
+    with pytest.raises(StageError, match=r"'frz-qa' is frozen: audit until .*--force --reason"):
+        promote_app("frz-a", source, target)
+    with pytest.raises(StageError, match="needs a --reason"):
+        promote_app("frz-a", source, target, force=True)
+    assert catalog.current("frz-a", target) is None
+    assert catalog.deployments("frz-a", stage=target) == []  # refused before any attempt
+
+    result = promote_app("frz-a", source, target, force=True, reason="hotfix 12", by="ann (CLI)")
+    current = catalog.current("frz-a", target)
+    assert current is not None and current.image_digest == result.image_digest
+    assert current.started_by == "ann (CLI)"
+    assert current.override is not None
+    assert current.override.startswith("frozen: audit until ")
+    assert current.override.endswith("; forced: hotfix 12")
+    assert isinstance(Stage.load(target), Stage)
