@@ -1,4 +1,5 @@
-"""The deployment triggers that turn the relay's push events into publish runs."""
+"""The deployment triggers: a git push publishes (the relay's events), and an edit of a
+stage block brings the promotion schedules up to date."""
 
 from __future__ import annotations
 
@@ -6,13 +7,15 @@ from typing import Literal
 
 from prefect.events import DeploymentEventTrigger
 
+STAGE_BLOCK_TYPE = "oneclick Stage"
+
 
 def on_push(kind: Literal["app", "library"]) -> DeploymentEventTrigger:
     """A push to a watched branch publishes the app (to the source's stage) or the library
     at that commit."""
     fields = ["path", "repository", "commit", *(["stage"] if kind == "app" else [])]
     return DeploymentEventTrigger(
-        name="git push",
+        name=f"git push publishes the {kind}",
         description=f"A push to a watched branch publishes the {kind} at that commit.",
         expect={f"oneclick.git.push.{kind}"},
         match={"prefect.resource.id": "oneclick.git-source.*"},
@@ -22,4 +25,20 @@ def on_push(kind: Literal["app", "library"]) -> DeploymentEventTrigger:
             "source_revision" if name == "commit" else name: "{{ event.payload." + name + " }}"
             for name in fields
         },
+    )
+
+
+def on_stage_change() -> DeploymentEventTrigger:
+    """A stage block created, edited (in the UI or by `oneclick freeze`) or deleted: the
+    promote-stage schedules follow the promotion policies."""
+    return DeploymentEventTrigger(
+        name="stage edited: sync promotion schedules",
+        description="A stage block changed: bring the promote-stage schedules up to date.",
+        expect={f"prefect.block-document.{action}" for action in ("created", "updated", "deleted")},
+        match_related={
+            "prefect.resource.role": "block-type",
+            "prefect.resource.name": STAGE_BLOCK_TYPE,
+        },
+        posture="Reactive",
+        threshold=1,
     )

@@ -6,11 +6,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import yaml
 from prefect.client.orchestration import get_client
 
 from tests.support import EXAMPLES
@@ -61,21 +62,66 @@ def deployed(prefect_server: str) -> dict[str, str]:
     return env
 
 
-def test_the_deployments_have_typed_parameters_and_a_nightly_promotion(
-    deployed: dict[str, str],
-) -> None:
+def test_prefect_yaml_declares_the_deployments_oneclick_up_serves() -> None:
+    from flows.deployments import DEPLOYMENTS, prefect_yaml
+
+    assert (ROOT / "prefect.yaml").read_text() == prefect_yaml(), (
+        "prefect.yaml is stale: run `python -m flows.deployments > prefect.yaml`"
+    )
+    declared = yaml.safe_load((ROOT / "prefect.yaml").read_text())["deployments"]
+    assert [d["name"] for d in declared] == [spec.name for spec in DEPLOYMENTS]
+    for spec in DEPLOYMENTS:  # every entrypoint names the flow the server would run
+        assert spec.flow().name == spec.name
+
+
+def test_the_deployments_have_typed_parameters(deployed: dict[str, str]) -> None:
     with get_client(sync_client=True) as client:
         publish = client.read_deployment_by_name("publish-app/publish-app")
         promote = client.read_deployment_by_name("promote-app/promote-app")
         client.read_deployment_by_name("publish-library/publish-library")
         rollback = client.read_deployment_by_name("rollback-app/rollback-app")
-        schedules = client.read_deployment_schedules(promote.id)
-    stage = publish.parameter_openapi_schema["properties"]["stage"]
-    assert stage["type"] == "string" and stage["default"] == "development"
-    assert stage["pattern"].startswith("^[A-Za-z0-9]")
+        stage = client.read_deployment_by_name("promote-stage/promote-stage")
+    field = publish.parameter_openapi_schema["properties"]["stage"]
+    assert field["type"] == "string" and field["default"] == "development"
+    assert field["pattern"].startswith("^[A-Za-z0-9]")
     assert set(promote.parameter_openapi_schema["required"]) == {"app"}
     assert set(rollback.parameter_openapi_schema["required"]) == {"app"}
-    assert [s.schedule.cron for s in schedules] == ["0 2 * * *"]  # type: ignore[union-attr]
+    assert set(stage.parameter_openapi_schema["required"]) == {"stage"}
+
+
+def test_editing_a_stage_block_brings_the_promotion_schedules_up_to_date(
+    deployed: dict[str, str], stage_block: Callable[..., str], oneclick_home: Path
+) -> None:
+    from flows.schedules import sync_promotion_schedules
+    from tests.flows.rollout_support import wait_for
+
+    def schedules() -> list[tuple[str, str, str]]:
+        with get_client(sync_client=True) as client:
+            deployment = client.read_deployment_by_name("promote-stage/promote-stage")
+            found = client.read_deployment_schedules(deployment.id)
+        return sorted(
+            (s.schedule.cron, s.schedule.timezone, s.parameters["stage"])  # type: ignore[union-attr]
+            for s in found
+            if s.parameters.get("stage") == "sched-qa"
+        )
+
+    policy = {"source": "development", "schedules": [{"cron": "0 2 * * *"}]}
+    stage_block("sched-qa", order=80, promotion=policy)
+    sync_promotion_schedules()  # at once, as `oneclick schedule --sync` does
+    assert schedules() == [("0 2 * * *", "UTC", "sched-qa")]
+
+    # an edit, as in the UI: the sync-schedules deployment's trigger follows it
+    policy["schedules"] = [
+        {"cron": "0 2 * * *"},
+        {"cron": "30 22 * * 1-5", "timezone": "Europe/Berlin"},
+    ]
+    with running_worker(deployed, oneclick_home):
+        stage_block("sched-qa", order=80, promotion=policy)
+        wait_for(lambda: len(schedules()) == 2, timeout=120, what="the schedules to follow")
+    assert schedules() == [
+        ("0 2 * * *", "UTC", "sched-qa"),
+        ("30 22 * * 1-5", "Europe/Berlin", "sched-qa"),
+    ]
 
 
 def test_a_git_push_event_triggers_publish_app_with_the_commit(
@@ -145,13 +191,15 @@ def test_a_publish_cancelled_from_prefect_is_aborted_and_frees_the_stage(
             cancelled = time.monotonic()
             with get_client(sync_client=True) as client:
                 client.set_flow_run_state(UUID(str(run.id)), Cancelling(), force=True)
-            wait_for(
-                lambda: deployments(stage="development")[0].phase is Phase.ABORTED,
-                timeout=60,
-                what="the cancelled attempt to be recorded aborted",
-            )
             catalog = Catalog(Home.from_env().catalog_url)
-            assert Leases(catalog).holder("expenses", "development") is None
+            wait_for(  # the hook aborts the attempt, then gives up the lease
+                lambda: (
+                    deployments(stage="development")[0].phase is Phase.ABORTED
+                    and Leases(catalog).holder("expenses", "development") is None
+                ),
+                timeout=60,
+                what="the cancelled attempt to be recorded aborted and its lease given up",
+            )
             assert time.monotonic() - cancelled < 30  # the hook, not the lease's expiry
             assert "cancelled or stopped" in (deployments(stage="development")[0].message or "")
     finally:

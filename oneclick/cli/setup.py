@@ -40,8 +40,15 @@ def bring_up(context: Context, port: int, relay_port: int | None = None) -> str:
 
 
 def ensure_stages(context: Context) -> list[str]:
-    """Create the three embedded stages unless a stage block of that name exists."""
+    """Create the three embedded stages unless a stage block of that name exists. qa takes
+    what development runs every night at 02:00 UTC; production is promoted by hand."""
     from blocks import Stage
+    from oneclick.policies import CronSchedule, PromotionPolicy
+
+    policies = {
+        "qa": PromotionPolicy(source="development", schedules=[CronSchedule(cron="0 2 * * *")]),
+        "production": PromotionPolicy(source="qa"),
+    }
     from flows.stages import stage_names
 
     existing = set(stage_names())
@@ -54,6 +61,7 @@ def ensure_stages(context: Context) -> list[str]:
             settings={"expenses": settings},
             secrets={"expenses": {"PaymentsApiKey": secrets.token_urlsafe(24)}},
             requires_approval=False,
+            promotion=policies.get(name, PromotionPolicy()),
         ).save(name)
         created.append(name)
     return created
