@@ -209,5 +209,6 @@ def demo(context: Context, port: int) -> None:
 
 
 from oneclick.cli import kube as _kube_commands  # noqa: E402,F401  (`configure`, `render`)
+from oneclick.cli import policies as _policy_commands  # noqa: E402,F401  (`freeze`, `schedule`)
 from oneclick.cli import relay as _relay_commands  # noqa: E402,F401  (`oneclick relay`)
 from oneclick.cli import runtime as _runtime_commands  # noqa: E402,F401  (`oneclick runtime`)

@@ -11,13 +11,15 @@ embedded defaults (local processes, SQLite under the oneclick home), and the out
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 
 import click
 
 from oneclick.cli.main import Context
 from oneclick.data import detect_drift
 from oneclick.errors import OneclickError
-from oneclick.releases import DeploymentView
+from oneclick.policies import active_freeze
+from oneclick.releases import Catalog, DeploymentView, Pins
 from oneclick.runtimes import InstanceStatus, Runtime
 from oneclick.runtimes.probe import readiness
 from oneclick.runtimes.select import stage_runtime
@@ -114,6 +116,23 @@ def status_lines(context: Context, rows: list[DeploymentView]) -> Iterator[str]:
         yield ""
         yield "Changed outside oneclick (kept; the next publish reports them too):"
         yield from (f"  {line}" for line in drifted)
+    yield from _holds(context, configs)
+
+
+def _holds(context: Context, configs: dict[str, StageConfig]) -> Iterator[str]:
+    """The frozen stages and the pinned apps: what scheduled promotions leave alone."""
+    now = datetime.now(UTC)
+    frozen = [(name, active_freeze(c.promotion, now)) for name, c in sorted(configs.items())]
+    lines = [f"  {name}: {freeze}" for name, freeze in frozen if freeze is not None]
+    pins = Pins(Catalog(context.home.catalog_url)).of()
+    lines += [
+        f"  {app} on {stage}: {pin} (`oneclick unpin {app} --stage {stage}` lifts it)"
+        for (app, stage), pin in sorted(pins.items())
+    ]
+    if lines:
+        yield ""
+        yield "Held back from scheduled promotions:"
+        yield from lines
 
 
 def echo_status(context: Context, rows: list[DeploymentView]) -> None:
