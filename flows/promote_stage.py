@@ -31,12 +31,15 @@ from tasks.report import artifact_key
 MAX_PARALLEL = 8
 
 
-def _promote(decision: Decision, source: str, target: str, by: str) -> State[RolloutResult]:
+def _promote(
+    decision: Decision, source: str, target: str, by: str, approval_timeout: int
+) -> State[RolloutResult]:
     state: State[RolloutResult] = promote_app(
         decision.app,
         source,
         target,
         decision.to_version,
+        approval_timeout=approval_timeout,
         by=by,
         scheduled=True,
         return_state=True,
@@ -55,8 +58,9 @@ def _row(decision: Decision, outcome: str, reason: str) -> dict[str, str]:
 
 
 @flow(name="promote-stage")
-def promote_stage(stage: StageName) -> list[dict[str, str]]:
-    """Promote into ``stage`` every app its promotion policy makes eligible now."""
+def promote_stage(stage: StageName, approval_timeout: int = 24 * 3600) -> list[dict[str, str]]:
+    """Promote into ``stage`` every app its promotion policy makes eligible now. On a stage
+    that requires approval, each promotion waits up to ``approval_timeout`` seconds."""
     logger = get_run_logger()
     home = Home.from_env().ensure()
     target = load_stage(stage, home)
@@ -77,7 +81,12 @@ def promote_stage(stage: StageName) -> list[dict[str, str]]:
         logger.info("promoting %s", ", ".join(f"{d.app} {d.to_version}" for d in eligible))
         with ThreadPoolExecutor(min(MAX_PARALLEL, len(eligible))) as pool:
             futures = {
-                d.app: (d, pool.submit(copy_context().run, _promote, d, policy.source, stage, by))
+                d.app: (
+                    d,
+                    pool.submit(
+                        copy_context().run, _promote, d, policy.source, stage, by, approval_timeout
+                    ),
+                )
                 for d in eligible
             }
             for app, (decision, future) in futures.items():

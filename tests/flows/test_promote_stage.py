@@ -4,6 +4,7 @@ freezes refuse manual promotions unless forced; a rollback pins."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -126,3 +127,48 @@ def test_a_frozen_stage_refuses_a_manual_promotion_and_records_a_forced_one(
     assert current.override.startswith("frozen: audit until ")
     assert current.override.endswith("; forced: hotfix 12")
     assert isinstance(Stage.load(target), Stage)
+
+
+def test_a_failed_eligible_promotion_fails_the_run_and_approval_still_applies(
+    published_libraries: Path, stage_block: Callable[..., str], tmp_path: Path
+) -> None:
+    source = stage_block("appr-dev", order=76, **configuration("appr-a"))
+    target = stage_block(
+        "appr-qa",
+        order=77,
+        requires_approval=True,
+        promotion={"source": source},
+        **configuration("appr-a"),
+    )
+    publish_app(str(variant(tmp_path, "appr-a", app="appr-a")), source)
+
+    state = promote_stage(target, approval_timeout=2, return_state=True)
+    assert state.is_failed()
+    assert "1 of 1 eligible promotions into 'appr-qa' failed: appr-a:" in (state.message or "")
+    assert "nobody approved" in (state.message or "")
+    artifact = latest_artifact("promote-appr-qa")
+    assert "failed" in artifact and "nobody approved" in artifact
+    assert Catalog(Home.from_env().catalog_url).deployments("appr-a", stage=target) == []
+
+
+def test_two_runs_of_one_policy_at_once_promote_each_app_once(
+    published_libraries: Path, stage_block: Callable[..., str], tmp_path: Path
+) -> None:
+    source = stage_block("twice-dev", order=78, **configuration("twice-a", "twice-b"))
+    target = stage_block(
+        "twice-qa", order=79, promotion={"source": source}, **configuration("twice-a", "twice-b")
+    )
+    releases = {
+        app: publish_app(str(variant(tmp_path, app, app=app)), source)
+        for app in ("twice-a", "twice-b")
+    }
+    with ThreadPoolExecutor(2) as pool:
+        runs = [pool.submit(promote_stage, target, return_state=True) for _ in range(2)]
+        states = [run.result() for run in runs]
+    assert all(state.is_completed() for state in states), [s.message for s in states]
+    catalog = Catalog(Home.from_env().catalog_url)
+    for app, release in releases.items():
+        attempts = catalog.deployments(app, stage=target)
+        assert {a.phase.value for a in attempts} == {"succeeded"}, attempts
+        current = catalog.current(app, target)
+        assert current is not None and current.image_digest == release.image_digest
