@@ -9,7 +9,6 @@ alone, so the upcoming runs Prefect created stay as they are.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from prefect import flow, get_run_logger
@@ -24,8 +23,9 @@ from blocks import Stage
 PROMOTE_STAGE = "promote-stage/promote-stage"
 
 
-def _slug(stage: str, index: int) -> str:
-    return f"promote-{re.sub(r'[^a-z0-9-]+', '-', stage.lower())}-{index}"
+def _slug(stage: str, cron: str, zone: str) -> str:
+    """The schedule's name in the UI, e.g. ``promote qa: 0 2 * * * (UTC)``."""
+    return f"promote {stage}: {cron} ({zone})"
 
 
 def policy_schedules() -> list[Schedule]:
@@ -39,13 +39,13 @@ def policy_schedules() -> list[Schedule]:
         policy = Stage.model_validate(document.data).promotion
         if not policy.source:
             continue
-        for index, entry in enumerate(policy.schedules):
+        for entry in dict.fromkeys(policy.schedules):  # the same entry twice is one
             schedules.append(
                 Cron(
                     entry.cron,
                     timezone=entry.timezone,
                     parameters={"stage": document.name},
-                    slug=_slug(document.name, index),
+                    slug=_slug(document.name, entry.cron, entry.timezone),
                 )
             )
     return schedules

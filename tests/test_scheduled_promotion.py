@@ -92,7 +92,7 @@ def _scheduler_errors(log: Path) -> list[str]:
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_a_schedule_fires_and_promotes_development_s_image_to_qa(
-    own_server: tuple[Home, str, dict[str, str]],
+    own_server: tuple[Home, str, dict[str, str]], tmp_path: Path
 ) -> None:
     home, api, env = own_server
     setup = {"secret": SECRET, "examples": str(EXAMPLES)}
@@ -125,4 +125,30 @@ def test_a_schedule_fires_and_promotes_development_s_image_to_qa(
     # the UI's Upcoming list: the scheduler keeps future runs of both entries
     upcoming = _flow_runs(api, "promote-stage/promote-stage", ["SCHEDULED"])
     assert upcoming and all(run["parameters"] == {"stage": "qa"} for run in upcoming)
+    _upcoming_in_the_ui(api, tmp_path)
     assert _scheduler_errors(home.prefect / "server.log") == []
+
+
+def _upcoming_in_the_ui(api: str, profile: Path) -> None:
+    """The deployment's Upcoming tab lists the runs Prefect scheduled, as a person sees it."""
+    from tests.oneclick.compiler.chromium_support import CHROMIUM, chromium
+
+    if CHROMIUM is None:
+        pytest.skip("Chromium is not installed (scripts/test-deps installs it)")
+    deployment = httpx.get(f"{api}/deployments/name/promote-stage/promote-stage").json()
+    page = f"{api.removesuffix('/api')}/deployments/deployment/{deployment['id']}"
+    upcoming = (
+        "[...document.querySelectorAll('*')]"
+        ".filter(e => e.children.length === 0 && e.textContent.trim() === 'Upcoming')"
+    )
+    with chromium(profile / "chromium") as browser:
+        browser.navigate(page)
+        browser.wait_for(f"{upcoming}.length > 0", timeout=30)
+        browser.evaluate(f"{upcoming}[0].click()")
+        text = browser.wait_for(
+            "document.body.innerText.includes('Scheduled for') && document.body.innerText",
+            timeout=30,
+        )
+    assert "auto-scheduled" in text
+    slugs = sorted(schedule["slug"] for schedule in deployment["schedules"])
+    assert slugs == ["promote qa: * * * * * (UTC)", "promote qa: 0 2 * * * (UTC)"]

@@ -124,9 +124,26 @@ def start_server(home: Home, port: int) -> str:
 
 
 def start_serving(home: Home, api_url: str) -> int:
-    """Serve oneclick's flows as deployments, unless that already runs; returns the pid."""
+    """Serve oneclick's flows as deployments, unless that already runs; returns the pid
+    once the deployments (and so their triggers) are registered."""
     env = {"PREFECT_RUNNER_POLL_FREQUENCY": "2"}
-    return _start_once(home, api_url, _serve_state(home), ["-m", "oneclick.cli.serve"], env)
+    pid = _start_once(home, api_url, _serve_state(home), ["-m", "oneclick.cli.serve"], env)
+    deadline = time.monotonic() + HEALTH_TIMEOUT
+    while not _served(api_url):
+        if not _alive(pid):
+            log = home.prefect / "serve.log"
+            raise OneclickError(f"serving the deployments failed; see {log}")
+        if time.monotonic() > deadline:
+            raise OneclickError(f"the deployments were not served after {HEALTH_TIMEOUT:.0f}s")
+        time.sleep(0.5)
+    return pid
+
+
+def _served(api_url: str) -> bool:
+    """Whether the last deployment `oneclick.cli.serve` registers has its trigger."""
+    answer = httpx.post(f"{api_url}/automations/filter", json={}, timeout=5)
+    names = {automation["name"] for automation in answer.json()} if answer.is_success else set()
+    return "stage edited: sync promotion schedules" in names
 
 
 def start_relay(home: Home, api_url: str, port: int) -> int:

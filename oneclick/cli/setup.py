@@ -33,6 +33,9 @@ def bring_up(context: Context, port: int, relay_port: int | None = None) -> str:
     for block in (Stage, Registry, GitSource):
         block.register_type_and_schema()
     start_serving(context.home, api_url)
+    from flows.schedules import sync_promotion_schedules
+
+    sync_promotion_schedules()  # stage blocks made while no trigger listened yet
     relay_port = relay_port or int(os.environ.get("ONECLICK_RELAY_PORT", DEFAULT_RELAY_PORT))
     start_relay(context.home, api_url, relay_port)
     click.echo(f"git webhook relay: http://127.0.0.1:{relay_port}/hooks/<github|gitlab|gitea>")

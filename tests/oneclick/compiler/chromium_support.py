@@ -74,6 +74,11 @@ class Browser:
         params = {"source": script}
         self._send("Page.addScriptToEvaluateOnNewDocument", params, self._session)
 
+    def navigate(self, url: str) -> None:
+        """Go to any page (a single-page app may rewrite its address as it loads)."""
+        self._send("Page.navigate", {"url": url}, self._session)
+        self.wait_for("document.readyState === 'complete'")
+
     def open(self, url: str) -> None:
         """Go to a screen page and wait until ``app.js`` has rendered it."""
         self._send("Page.navigate", {"url": url}, self._session)
