@@ -3,6 +3,10 @@ freezes refuse manual promotions unless forced; a rollback pins."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -17,8 +21,15 @@ from flows.publish_app import publish_app
 from flows.rollback_app import rollback_app
 from oneclick.errors import StageError
 from oneclick.home import Home
-from oneclick.releases import Catalog, Pins
-from tests.flows.rollout_support import variant
+from oneclick.releases import Catalog, Phase, Pins
+from tests.flows.rollout_support import (
+    LEASE_TTL,
+    deployments,
+    lock_stage_database,
+    ready,
+    variant,
+    wait_for,
+)
 from tests.support import SECRET, latest_artifact
 
 APPS = ("ps-a", "ps-b", "ps-c")
@@ -172,3 +183,45 @@ def test_two_runs_of_one_policy_at_once_promote_each_app_once(
         assert {a.phase.value for a in attempts} == {"succeeded"}, attempts
         current = catalog.current(app, target)
         assert current is not None and current.image_digest == release.image_digest
+
+
+def test_a_scheduled_run_killed_mid_promotion_leaves_the_target_serving_and_a_rerun_converges(
+    published_libraries: Path, stage_block: Callable[..., str], tmp_path: Path
+) -> None:
+    source = stage_block("kill-dev", order=81, **configuration("expenses"))
+    target = stage_block(
+        "kill-qa", order=82, promotion={"source": source}, **configuration("expenses")
+    )
+    publish_app(str(variant(tmp_path, "v1")), source)
+    [row] = promote_stage(target)
+    first = Catalog(Home.from_env().catalog_url).current("expenses", target)
+    assert row["outcome"] == "promoted" and first is not None and first.url
+    second = publish_app(str(variant(tmp_path, "v2", version="1.1.0", phone=True)), source)
+
+    lock = lock_stage_database(published_libraries, target)  # holds it in its scripts
+    env = {**os.environ, "ONECLICK_LEASE_TTL": LEASE_TTL}
+    script = f"from flows.promote_stage import promote_stage; promote_stage({target!r})"
+    killed = subprocess.Popen([sys.executable, "-c", script], env=env)
+    try:
+        wait_for(
+            lambda: deployments(stage=target)[0].phase is Phase.RUNNING,
+            what="the scheduled promotion to start rolling out",
+        )
+    finally:
+        os.kill(killed.pid, signal.SIGKILL)
+        killed.wait(30)
+        lock.rollback()
+        lock.close()
+    assert ready(first.url), "the release the target ran stopped serving"
+
+    [row] = promote_stage(target)  # waits out the killed run's lease, then converges
+    assert row == {
+        "app": "expenses",
+        "from release": first.version,
+        "to release": second.version,
+        "outcome": "promoted",
+        "reason": "",
+    }
+    attempts = deployments(stage=target)
+    assert [a.phase for a in attempts[:3]] == [Phase.SUCCEEDED, Phase.ABORTED, Phase.SUCCEEDED]
+    assert attempts[0].image_digest == second.image_digest
