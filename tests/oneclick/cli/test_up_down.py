@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from flows.deployments import DEPLOYMENTS
 from tests.support import EXAMPLES, free_port
 
 
@@ -55,20 +56,12 @@ def test_up_serves_the_flows_and_down_stops_everything(tmp_path: Path) -> None:
         assert again.returncode == 0
         assert json.loads((home / "prefect" / "server.json").read_text())["pid"] == server_pid
 
-        deadline = time.monotonic() + 240  # a busy machine is slow to serve and run
-        expected = {
-            "publish-app",
-            "publish-library",
-            "promote-app",
-            "rollback-app",
-            "apply-configuration",
-        }
-        names: set[str] = set()
-        while time.monotonic() < deadline and names != expected:
-            found = httpx.post(f"{api}/deployments/filter", json={"limit": 10}).json()
-            names = {d["name"] for d in found}
-            time.sleep(1)
-        assert names == expected
+        # `up` returns once every deployment is served, with its triggers
+        found = httpx.post(f"{api}/deployments/filter", json={"limit": 50}).json()
+        assert {d["name"] for d in found} == {spec.name for spec in DEPLOYMENTS}
+        automations = httpx.post(f"{api}/automations/filter", json={}).json()
+        assert len(automations) == sum(len(spec.triggers) for spec in DEPLOYMENTS)
+        deadline = time.monotonic() + 240  # a busy machine is slow to run
         relay = f"http://127.0.0.1:{relay_port}"
         while time.monotonic() < deadline:  # the relay process imports, then listens
             try:
