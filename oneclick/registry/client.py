@@ -8,7 +8,7 @@ that cut long-lived connections):
 - ``has_blob``, ``mount_blob`` (cross-repository mount), ``upload_blob`` (monolithic
   ``POST`` + ``PUT`` up to ``chunk_size`` bytes, chunked ``PATCH``es beyond), ``get_blob``
   and ``download_blob`` (both verified against the digest);
-- ``get_manifest`` and ``put_manifest`` (the digest the registry reports must be the digest
+- ``list_tags``, ``find_manifest`` (None when absent), ``get_manifest`` and ``put_manifest`` (the digest the registry reports must be the digest
   of the bytes sent, so an image is addressed by exactly what oneclick wrote).
 
 Every operation is one unit of retry: a 5xx, 408, 425 or 429 answer, or a connection that
@@ -249,7 +249,8 @@ class RegistryClient:
             if response.status_code == 404:
                 raise RegistryError(
                     f"expected image {self.host}/{repository}:{reference}, found none; "
-                    "push it first (the runtime base: `oneclick runtime build --push`)"
+                    "push it first (the runtime base: `oneclick runtime build --push`)",
+                    not_found=True,
                 )
             if response.status_code != 200:
                 raise self._unexpected(response, what)
@@ -258,6 +259,30 @@ class RegistryClient:
                 raise RegistryUnavailable(f"{what}: the bytes do not hash to the digest")
             media_type = response.headers.get("content-type", "").split(";")[0].strip()
             return Manifest(data=response.content, media_type=media_type, digest=digest)
+
+        return self._retrying(what, attempt)
+
+    def find_manifest(self, repository: str, reference: str) -> Manifest | None:
+        """The manifest ``reference`` names, or None when the registry has none."""
+        try:
+            return self.get_manifest(repository, reference)
+        except RegistryError as exc:
+            if exc.not_found:
+                return None
+            raise
+
+    def list_tags(self, repository: str) -> list[str]:
+        """The tags of ``repository`` (none when the repository does not exist)."""
+        what = f"listing the tags of {repository}"
+
+        def attempt() -> list[str]:
+            url = f"/v2/{repository}/tags/list"
+            response = self._call("GET", url, pull_scope(repository), what)
+            if response.status_code == 404:
+                return []
+            if response.status_code != 200:
+                raise self._unexpected(response, what)
+            return list(response.json().get("tags") or [])
 
         return self._retrying(what, attempt)
 

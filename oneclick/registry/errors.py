@@ -14,7 +14,12 @@ from oneclick.errors import BuildError
 
 
 class RegistryError(BuildError):
-    """The registry answered something the OCI distribution API does not allow here."""
+    """The registry answered something the OCI distribution API does not allow here.
+    ``not_found``: what was asked for does not exist there (a 404)."""
+
+    def __init__(self, message: str, *, not_found: bool = False) -> None:
+        super().__init__(message)
+        self.not_found = not_found
 
 
 class RegistryAuthError(RegistryError):
