@@ -8,8 +8,9 @@ that cut long-lived connections):
 - ``has_blob``, ``mount_blob`` (cross-repository mount), ``upload_blob`` (monolithic
   ``POST`` + ``PUT`` up to ``chunk_size`` bytes, chunked ``PATCH``es beyond), ``get_blob``
   and ``download_blob`` (both verified against the digest);
-- ``list_tags``, ``find_manifest`` (None when absent), ``get_manifest`` and ``put_manifest`` (the digest the registry reports must be the digest
-  of the bytes sent, so an image is addressed by exactly what oneclick wrote).
+- ``list_tags``, ``find_manifest`` (None when absent), ``get_manifest`` and
+  ``put_manifest`` (the digest the registry reports must be the digest of the bytes sent,
+  so an image is addressed by exactly what oneclick wrote).
 
 Every operation is one unit of retry: a 5xx, 408, 425 or 429 answer, or a connection that
 fails (refused, reset, timed out), restarts the operation after a growing pause (``Retry``:

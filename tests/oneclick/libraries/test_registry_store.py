@@ -65,7 +65,7 @@ def test_a_missing_or_changed_build_is_refused_with_what_to_do(
     registry: RunningRegistry, tmp_path: Path
 ) -> None:
     worker = store(registry, tmp_path / "cache", "team-c")
-    with pytest.raises(LibraryError, match="lib 1.0.0 is not published in .*oneclick publish"):
+    with pytest.raises(LibraryError, match=r"lib 1.0.0 is not published in .*oneclick publish"):
         worker.get("lib", "1.0.0")
     worker.publish(write_build(tmp_path / "src", "lib", "1.0.0"))
     worker.publish(write_build(tmp_path / "src", "lib", "1.1.0"))
