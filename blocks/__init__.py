@@ -5,5 +5,6 @@ from __future__ import annotations
 from blocks.git_source import GitSource
 from blocks.registry import Registry
 from blocks.stage import Stage
+from blocks.workspace import Workspace
 
-__all__ = ["GitSource", "Registry", "Stage"]
+__all__ = ["GitSource", "Registry", "Stage", "Workspace"]

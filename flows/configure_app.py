@@ -8,7 +8,7 @@ from prefect import flow
 
 from flows.rollout import ROLLOUT_HOOKS, roll_out
 from flows.stages import StageName, load_stage
-from oneclick.home import Home
+from flows.workspace import open_home
 from oneclick.rollout import RolloutResult
 from tasks.catalog import find_release
 
@@ -17,7 +17,7 @@ from tasks.catalog import find_release
 def apply_configuration(app: str, stage: StageName = "development") -> RolloutResult:
     """Roll the release ``stage`` runs of ``app`` with the stage block's settings and secrets
     as they are now (after editing them in the block)."""
-    home = Home.from_env().ensure()
+    home = open_home()
     config = load_stage(stage, home)
     release = find_release(app, stage, None, home)
     return roll_out(release, config, home, "reconfigured on")

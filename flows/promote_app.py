@@ -14,8 +14,8 @@ from prefect import flow, get_run_logger
 from flows.approval import wait_for_approval
 from flows.rollout import ROLLOUT_HOOKS, roll_out, started_by
 from flows.stages import StageName, load_stage
+from flows.workspace import open_home
 from oneclick.errors import StageError
-from oneclick.home import Home
 from oneclick.policies import active_freeze
 from oneclick.releases import Catalog, Pins
 from oneclick.rollout import RolloutResult
@@ -55,7 +55,7 @@ def promote_app(
     """Deploy what ``from_stage`` runs (or release ``version``) to ``to_stage``. A stage that
     requires approval waits up to ``approval_timeout`` seconds for a person's answer. A
     frozen stage refuses it unless ``force`` with a ``reason``; ``by`` names who asked."""
-    home = Home.from_env().ensure()
+    home = open_home()
     target = load_stage(to_stage, home)
     release = find_release(app, from_stage, version, home)
     target.environment(release.manifest)  # a stage lacking configuration fails before approval

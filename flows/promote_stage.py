@@ -20,8 +20,8 @@ from prefect.client.schemas.objects import State
 from flows.promote_app import promote_app
 from flows.rollout import started_by
 from flows.stages import StageName, load_stage
+from flows.workspace import open_home
 from oneclick.errors import DeployError, StageError
-from oneclick.home import Home
 from oneclick.policies import Decision, decide
 from oneclick.policies.candidates import gather
 from oneclick.releases import Catalog
@@ -62,7 +62,7 @@ def promote_stage(stage: StageName, approval_timeout: int = 24 * 3600) -> list[d
     """Promote into ``stage`` every app its promotion policy makes eligible now. On a stage
     that requires approval, each promotion waits up to ``approval_timeout`` seconds."""
     logger = get_run_logger()
-    home = Home.from_env().ensure()
+    home = open_home()
     target = load_stage(stage, home)
     policy = target.promotion
     if not policy.source:

@@ -9,7 +9,7 @@ from prefect import flow
 
 from flows.rollout import ROLLOUT_HOOKS, roll_out
 from flows.stages import StageName, load_stage
-from oneclick.home import Home
+from flows.workspace import open_home
 from oneclick.rollout import RolloutResult
 from tasks.build import (
     build_image,
@@ -32,7 +32,7 @@ def publish_app(
     """Publish the app whose model is at ``path`` (a directory holding app.yaml) to ``stage``.
     With ``repository`` (a git URL or path), ``path`` is inside commit ``source_revision`` of
     it, which is checked out first (as runs started by a git push do)."""
-    home = Home.from_env().ensure()
+    home = open_home()
     stage_config = load_stage(stage, home)
     if repository:
         path = checkout_source(repository, require_commit(source_revision), path, home)

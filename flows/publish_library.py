@@ -6,7 +6,7 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 from pydantic import BaseModel, ConfigDict
 
-from oneclick.home import Home
+from flows.workspace import open_home
 from tasks.build import compile_library_build, load_library_model, store_library
 from tasks.source import checkout_source, require_commit
 
@@ -26,7 +26,7 @@ def publish_library(
 ) -> LibraryResult:
     """Compile the library at ``path`` and store its build; the same build again changes nothing.
     With ``repository``, ``path`` is inside commit ``source_revision`` of it."""
-    home = Home.from_env().ensure()
+    home = open_home()
     if repository:
         path = checkout_source(repository, require_commit(source_revision), path, home)
     model = load_library_model(path, home)

@@ -12,7 +12,7 @@ from prefect import flow, get_run_logger
 
 from flows.rollout import ROLLOUT_HOOKS, roll_out, started_by
 from flows.stages import StageName, load_stage
-from oneclick.home import Home
+from flows.workspace import open_home
 from oneclick.releases import Catalog, Pins
 from oneclick.rollout import RolloutResult
 from tasks.catalog import find_rollback_release
@@ -23,7 +23,7 @@ def rollback_app(
     app: str, stage: StageName = "development", to: str | None = None, by: str | None = None
 ) -> RolloutResult:
     """Deploy to ``stage`` the release it ran before the current one, or release ``to``."""
-    home = Home.from_env().ensure()
+    home = open_home()
     config = load_stage(stage, home)
     release = find_rollback_release(app, stage, to, home)
     who = started_by(by)

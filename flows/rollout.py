@@ -17,6 +17,7 @@ from prefect.context import get_run_context
 from prefect.futures import PrefectFuture
 from prefect.states import Crashed
 
+from flows.workspace import open_home
 from oneclick.data import SchemaChange, SchemaPlan, SchemaResult
 from oneclick.home import Home
 from oneclick.releases import Catalog, DeploymentView, ReleaseView
@@ -110,7 +111,7 @@ def roll_out(
 
 def _abandon(flow: Any, flow_run: Any, state: Any) -> None:
     reason = f"its flow run was {str(state.name).lower()}: {state.message or 'no message'}"
-    abandon_run(Catalog(Home.from_env().catalog_url), str(flow_run.id), reason)
+    abandon_run(Catalog(open_home().catalog_url), str(flow_run.id), reason)
 
 
 ROLLOUT_HOOKS: dict[str, Any] = {"on_crashed": [_abandon], "on_cancellation": [_abandon]}

@@ -2,8 +2,10 @@
 
 Everything lives under one directory, ``$ONECLICK_HOME`` (default ``~/.oneclick``):
 
-    catalog.db        the release catalog (SQLite) unless ONECLICK_CATALOG_URL names another
-    libraries/        published library builds, immutable, by name and version
+    catalog.db        the release catalog (SQLite) unless a team's workspace block (or
+                      ONECLICK_CATALOG_URL) names another database
+    libraries/        published library builds, immutable, by name and version (a cache of
+                      the registry's when the workspace block names a library registry)
     images/           the OCI image layout the daemonless builder writes to
     builds/           scratch space: each run compiles in a directory of its own there,
                       removed when the run ends (safe to delete)
@@ -21,22 +23,38 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+from oneclick.registry import RegistryConfig
 
 
 @dataclass(frozen=True)
 class Home:
+    """This machine's oneclick directory; for a team, also where the shared state lives:
+    ``catalog`` (the release catalog's database URL, kept out of reprs) and
+    ``library_registry`` (the registry holding library builds), from the workspace block."""
+
     root: Path
+    catalog: str | None = field(default=None, repr=False)
+    library_registry: RegistryConfig | None = None
 
     @classmethod
     def from_env(cls) -> Home:
         raw = os.environ.get("ONECLICK_HOME") or str(Path.home() / ".oneclick")
         return cls(Path(raw).expanduser().resolve())
 
+    def shared(self, catalog: str | None, library_registry: RegistryConfig | None) -> Home:
+        """This home with a team's shared catalog and library registry."""
+        return replace(self, catalog=catalog or None, library_registry=library_registry)
+
     @property
     def catalog_url(self) -> str:
-        return os.environ.get("ONECLICK_CATALOG_URL") or f"sqlite:///{self.root / 'catalog.db'}"
+        return (
+            self.catalog
+            or os.environ.get("ONECLICK_CATALOG_URL")
+            or f"sqlite:///{self.root / 'catalog.db'}"
+        )
 
     @property
     def libraries(self) -> Path:

@@ -10,8 +10,7 @@ from prefect.cache_policies import NO_CACHE
 from oneclick.compiler import CompileResult, compile_app, compile_library
 from oneclick.home import Home
 from oneclick.images import ImageResult, ImageSpec, image_builder
-from oneclick.libraries import LibraryBuild
-from oneclick.libraries.store import LibraryPublishResult, LibraryStore
+from oneclick.libraries import LibraryBuild, LibraryPublishResult, library_store
 from oneclick.model import load_app, load_library
 from oneclick.model.types import AppModel, LibraryModel
 from oneclick.registry import RegistryConfig
@@ -30,21 +29,21 @@ def image_tag(version: str) -> str:
 
 @task(name="load app model", cache_policy=NO_CACHE)
 def load_app_model(path: str, home: Home) -> AppModel:
-    model = load_app(Path(path), LibraryStore(home.libraries))
+    model = load_app(Path(path), library_store(home))
     get_run_logger().info("model %s %s is valid", model.app, model.version)
     return model
 
 
 @task(name="load library model", cache_policy=NO_CACHE)
 def load_library_model(path: str, home: Home) -> LibraryModel:
-    model = load_library(Path(path), LibraryStore(home.libraries))
+    model = load_library(Path(path), library_store(home))
     get_run_logger().info("library %s %s is valid", model.library, model.version)
     return model
 
 
 @task(name="resolve libraries", cache_policy=NO_CACHE)
 def resolve_libraries(model: AppModel, home: Home) -> list[LibraryBuild]:
-    builds = LibraryStore(home.libraries).resolve(model.libraries)
+    builds = library_store(home).resolve(model.libraries)
     for build in builds:
         get_run_logger().info("bundling %s %s (%s)", build.name, build.version, build.digest[:19])
     return builds
@@ -72,7 +71,7 @@ def compile_library_build(model: LibraryModel, source: str, scratch: Path) -> Co
 
 @task(name="store library", cache_policy=NO_CACHE, **RETRY)
 def store_library(build: CompileResult, home: Home) -> LibraryPublishResult:
-    result = LibraryStore(home.libraries).publish(build.path)
+    result = library_store(home).publish(build.path)
     verb = "stored" if result.created else "already stored, unchanged:"
     get_run_logger().info("%s %s %s", verb, result.build.name, result.build.version)
     return result

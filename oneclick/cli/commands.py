@@ -115,7 +115,7 @@ def rollback(context: Context, app: str, stage: str, to: str | None) -> None:
 @pass_context
 def status(context: Context, app: str | None) -> None:
     """What each app runs on each stage: version, image, schema, drift, URL, health."""
-    rows = Catalog(context.home.catalog_url).status(app)
+    rows = Catalog(context.shared_home().catalog_url).status(app)
     if not rows:
         click.echo("nothing published yet" + (f" for {app}" if app else ""))
         return
@@ -137,7 +137,7 @@ def undeploy(context: Context, app: str, stage: str) -> None:
 
     config = load_stage(stage, context.home)
     removed = stage_runtime(config, context.home).undeploy(stage, app)
-    recorded = Catalog(context.home.catalog_url).record_undeploy(app, stage)
+    recorded = Catalog(context.shared_home().catalog_url).record_undeploy(app, stage)
     if removed or recorded:
         click.secho(f"{app} no longer runs on {stage}; its database is kept", fg="green")
     else:

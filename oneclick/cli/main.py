@@ -41,6 +41,17 @@ class Context:
         quiet_tracebacks(self.debug)
         return api_url
 
+    def shared_home(self) -> Home:
+        """The home with the workspace block's shared catalog and library registry, when a
+        Prefect server answers; this machine's home alone otherwise."""
+        try:
+            self.connect()
+        except OneclickError:
+            return self.home
+        from flows.workspace import open_home
+
+        return open_home()
+
 
 pass_context = click.make_pass_decorator(Context)
 

@@ -28,9 +28,9 @@ def bring_up(context: Context, port: int, relay_port: int | None = None) -> str:
     api_url = start_server(context.home, port)
     os.environ["PREFECT_API_URL"] = api_url
     context.connect()
-    from blocks import GitSource, Registry, Stage
+    from blocks import GitSource, Registry, Stage, Workspace
 
-    for block in (Stage, Registry, GitSource):
+    for block in (Stage, Registry, GitSource, Workspace):
         block.register_type_and_schema()
     start_serving(context.home, api_url)
     from flows.schedules import sync_promotion_schedules
