@@ -13,7 +13,6 @@ Everything lives under one directory, ``$ONECLICK_HOME`` (default ``~/.oneclick`
     stages/<stage>/   each stage's embedded SQLite databases, one per app
     prefect/          PREFECT_HOME of the local Prefect server started by ``oneclick up``
     sources/          git checkouts of the commits pushes published (safe to delete)
-    relay/            the webhook relay's record of deliveries (replays are refused)
 """
 
 from __future__ import annotations
@@ -79,10 +78,6 @@ class Home:
     @property
     def sources(self) -> Path:
         return self.root / "sources"
-
-    @property
-    def relay(self) -> Path:
-        return self.root / "relay"
 
     @contextmanager
     def scratch(self, name: str) -> Iterator[Path]:

@@ -1,45 +1,44 @@
-"""Replays refused: every delivery id the relay acted on is remembered for ``KEEP`` seconds.
+"""Replays refused: every delivery the relay acted on is remembered for ``KEEP`` seconds, in
+the release catalog's database, so every relay of a team (and a restarted one) knows it.
 
-``claim`` is one atomic insert, so two copies of a delivery arriving at once cannot both
-pass; ``release`` forgets a claim whose event could not be posted, so the provider's
-redelivery is taken then.
+``claim`` is one INSERT that the primary key lets only one caller win, so two copies of a
+delivery arriving at once cannot both pass; ``release`` forgets a claim whose event could
+not be posted, so the provider's redelivery is taken then.
 """
 
 from __future__ import annotations
 
-import sqlite3
-import time
-from contextlib import closing
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 
-KEEP = 30 * 24 * 3600
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+
+from oneclick.releases import Catalog
+from oneclick.releases.tables import DeliveryRow
+
+KEEP = timedelta(days=30)
 
 
 class Deliveries:
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        with closing(self._connect()) as db:
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS deliveries ("
-                " provider TEXT NOT NULL, id TEXT NOT NULL, seen_at REAL NOT NULL,"
-                " PRIMARY KEY (provider, id))"
-            )
-
-    def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, timeout=10, isolation_level=None)
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
 
     def claim(self, provider: str, delivery: str) -> bool:
         """True the first time ``delivery`` is seen (within ``KEEP``); False for a replay."""
-        now = time.time()
-        with closing(self._connect()) as db:
-            db.execute("DELETE FROM deliveries WHERE seen_at < ?", (now - KEEP,))
-            cursor = db.execute(
-                "INSERT OR IGNORE INTO deliveries (provider, id, seen_at) VALUES (?, ?, ?)",
-                (provider, delivery, now),
-            )
-            return cursor.rowcount == 1
+        now = datetime.now(UTC)
+        with self.catalog._session() as session:
+            session.execute(delete(DeliveryRow).where(DeliveryRow.seen_at < now - KEEP))
+        try:
+            with self.catalog._session() as session:
+                session.add(DeliveryRow(provider=provider, key=delivery[:200], seen_at=now))
+        except IntegrityError:
+            return False
+        return True
 
     def release(self, provider: str, delivery: str) -> None:
-        with closing(self._connect()) as db:
-            db.execute("DELETE FROM deliveries WHERE provider = ? AND id = ?", (provider, delivery))
+        with self.catalog._session() as session:
+            session.execute(
+                delete(DeliveryRow).where(
+                    DeliveryRow.provider == provider, DeliveryRow.key == delivery[:200]
+                )
+            )

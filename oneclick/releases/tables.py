@@ -120,3 +120,13 @@ class PinRow(Base):
     reason: Mapped[str] = mapped_column(Text)
     pinned_by: Mapped[str | None] = mapped_column(Text, nullable=True)
     pinned_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DeliveryRow(Base):
+    """A webhook delivery the relay acted on (see ``oneclick.relay.deliveries``)."""
+
+    __tablename__ = "relay_deliveries"
+
+    provider: Mapped[str] = mapped_column(String(20), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -120,7 +120,9 @@ def test_a_git_push_publishes_the_pushed_commit(
         "publish-app-on-push", triggers=[on_push("app")]
     ).apply()
     relay = relay_app(
-        load_git_sources, Deliveries(tmp_path / "deliveries.db"), prefect_emitter(prefect_server)
+        load_git_sources,
+        Deliveries(Catalog(Home.from_env().catalog_url)),
+        prefect_emitter(prefect_server),
     )
     try:
         with serving(relay) as url:

@@ -16,6 +16,7 @@ from oneclick.relay import GitSource, relay_app
 from oneclick.relay.app import MAX_BODY
 from oneclick.relay.deliveries import Deliveries
 from oneclick.relay.signatures import sign, sign_gitlab
+from oneclick.releases import Catalog
 from tests.oneclick.relay.serving import serving
 
 SECRET = "hook-secret-never-logged"
@@ -83,7 +84,7 @@ def client(tmp_path: Path, events: Events) -> Iterator[httpx.Client]:
             secret=SecretStr(SECRET),
         ),
     ]
-    app = relay_app(lambda: sources, Deliveries(tmp_path / "d.db"), events)
+    app = relay_app(lambda: sources, Deliveries(Catalog(f"sqlite:///{tmp_path / 'd.db'}")), events)
     with serving(app) as url, httpx.Client(base_url=url, trust_env=False) as http:
         yield http
 
