@@ -29,6 +29,7 @@ from oneclick.rollout import RolloutResult
 from tasks.report import artifact_key
 
 MAX_PARALLEL = 8
+PREFIX = "Flow run encountered an exception: "  # what Prefect puts before the error
 
 
 def _promote(
@@ -92,7 +93,7 @@ def promote_stage(stage: StageName, approval_timeout: int = 24 * 3600) -> list[d
             for app, (decision, future) in futures.items():
                 state = future.result()
                 done = state.is_completed()
-                why = "" if done else (state.message or state.name or "")
+                why = "" if done else (state.message or state.name or "").removeprefix(PREFIX)
                 rows[app] = _row(decision, "promoted" if done else "failed", why)
     table = [rows[app] for app in sorted(rows)]
     _summary(stage, policy.source, table)
