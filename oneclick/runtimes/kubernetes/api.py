@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import urllib3.exceptions
@@ -23,6 +25,7 @@ from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
+from kubernetes.config.incluster_config import InClusterConfigLoader
 
 from oneclick.errors import DeployError, StageError, TransientError
 from oneclick.runtimes.kubernetes.config import KubernetesRuntimeConfig
@@ -31,14 +34,20 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 TRANSIENT_STATUS = frozenset({409, 429, 500, 502, 503, 504})
 FIELD_MANAGER = "oneclick"
+# where a pod finds its service account's token and CA; ONECLICK_SERVICEACCOUNT_DIR names
+# another place (a projected token mounted elsewhere)
+SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 
 
 def connect(config: KubernetesRuntimeConfig) -> k8s.ApiClient:
     """The API client for ``config``'s cluster and context."""
     if config.kubeconfig is None:
         configuration = k8s.Configuration()
+        account = Path(os.environ.get("ONECLICK_SERVICEACCOUNT_DIR") or SERVICE_ACCOUNT_DIR)
         try:
-            k8s_config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
+            InClusterConfigLoader(  # type: ignore[no-untyped-call]
+                token_filename=str(account / "token"), cert_filename=str(account / "ca.crt")
+            ).load_and_set(configuration)
         except ConfigException as exc:
             raise StageError(
                 f"the stage has no kubeconfig and this is not a pod with a service account "
