@@ -120,8 +120,14 @@ def test_a_schedule_fires_and_promotes_development_s_image_to_qa(
     assert qa.image_digest == development.image_digest
     assert qa.started_by == "schedule: promote-stage qa"
 
-    completed = _flow_runs(api, "promote-stage/promote-stage", ["COMPLETED"])
-    assert any(run["auto_scheduled"] for run in completed), completed
+    # the run that promoted ends Completed once it has written its summary
+    deadline = time.monotonic() + 60
+    while not any(
+        run["auto_scheduled"]
+        for run in _flow_runs(api, "promote-stage/promote-stage", ["COMPLETED"])
+    ):
+        assert time.monotonic() < deadline, "the scheduled run never completed"
+        time.sleep(1)
     # the UI's Upcoming list: the scheduler keeps future runs of both entries
     upcoming = _flow_runs(api, "promote-stage/promote-stage", ["SCHEDULED"])
     assert upcoming and all(run["parameters"] == {"stage": "qa"} for run in upcoming)
