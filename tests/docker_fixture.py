@@ -46,6 +46,7 @@ from tests.oneclick.compiler.compiler_support import (
     create_database,
     example_app,
 )
+from tests.support import free_port
 
 DOCKERD = shutil.which("dockerd")
 BASE_IMAGE = "oneclick-test-base:python"
@@ -68,7 +69,8 @@ BASE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 @dataclass
 class DockerEngine:
-    """A running private engine: its client, the URL of its socket, where it keeps its data."""
+    """A running private engine: its client, the URL of its socket (and of its TCP listener
+    on 127.0.0.1), where it keeps its data."""
 
     client: DockerClient
     url: str
@@ -77,6 +79,7 @@ class DockerEngine:
     users: int = 0
     base_image: str | None = None
     cleanups: list[str] = field(default_factory=list)
+    tcp_url: str = ""
 
 
 _engine: DockerEngine | None = None
@@ -85,10 +88,13 @@ _engine: DockerEngine | None = None
 def start_engine() -> DockerEngine:
     root = Path(tempfile.mkdtemp(prefix="oneclick-docker-"))
     socket = root / "docker.sock"
+    # also on 127.0.0.1 over TCP: containers on the host network reach it with no socket
+    # shared with them (the work pool tests)
+    tcp = f"tcp://127.0.0.1:{free_port()}"
     command = [
         str(DOCKERD),
         *("--storage-driver=vfs", "--iptables=false", "--ip-masq=false", "--bridge=none"),
-        *("--host", f"unix://{socket}", "--data-root", str(root / "data")),
+        *("--host", f"unix://{socket}", "--host", tcp, "--data-root", str(root / "data")),
         *("--exec-root", str(root / "exec"), "--pidfile", str(root / "docker.pid")),
     ]
     log = (root / "dockerd.log").open("wb")
@@ -112,7 +118,7 @@ def start_engine() -> DockerEngine:
             process.kill()
             raise RuntimeError(f"dockerd did not answer on {socket} within 60 s")
         time.sleep(0.1)
-    return DockerEngine(client=client, url=url, root=root, process=process)
+    return DockerEngine(client=client, url=url, root=root, process=process, tcp_url=tcp)
 
 
 def stop_engine(engine: DockerEngine) -> None:
