@@ -25,6 +25,7 @@ from tests.support import EXAMPLES, RUNTIME_PREFIX, SECRET, free_port
 
 if TYPE_CHECKING:
     from oneclick.images.runtime_image import RuntimeImageResult
+    from oneclick.images.worker_image import WorkerImageResult
 
 _SESSION_DIR = Path(tempfile.mkdtemp(prefix="oneclick-tests-"))
 _SERVER_HOME = Home(_SESSION_DIR / "server")
@@ -147,6 +148,21 @@ def runtime_base(registry: RunningRegistry) -> RuntimeImageResult:
     target = RuntimeTarget(registry=config, reference=config.base_reference())
     cache = Home.from_env().root / "cache" / "runtime"
     return build_runtime_image(target, cache=cache, packages="installed")
+
+
+@pytest.fixture(scope="session")
+def worker_image(
+    registry: RunningRegistry,
+    runtime_base: RuntimeImageResult,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> WorkerImageResult:
+    """The worker image on the runtime base, pushed to its default place (an empty cache)."""
+    from oneclick.images.worker_image import WorkerTarget, build_worker_image
+    from oneclick.registry import RegistryConfig
+
+    config = RegistryConfig(url=registry.host, insecure=True, prefix=RUNTIME_PREFIX)
+    cache = tmp_path_factory.mktemp("worker-cache")
+    return build_worker_image(WorkerTarget(registry=config), cache=cache)
 
 
 @pytest.fixture(scope="session")

@@ -115,7 +115,7 @@ def rollback(context: Context, app: str, stage: str, to: str | None) -> None:
 @pass_context
 def status(context: Context, app: str | None) -> None:
     """What each app runs on each stage: version, image, schema, drift, URL, health."""
-    rows = Catalog(context.shared_home().catalog_url).status(app)
+    rows = Catalog(context.catalog_url()).status(app)
     if not rows:
         click.echo("nothing published yet" + (f" for {app}" if app else ""))
         return
@@ -137,7 +137,7 @@ def undeploy(context: Context, app: str, stage: str) -> None:
 
     config = load_stage(stage, context.home)
     removed = stage_runtime(config, context.home).undeploy(stage, app)
-    recorded = Catalog(context.shared_home().catalog_url).record_undeploy(app, stage)
+    recorded = Catalog(context.catalog_url()).record_undeploy(app, stage)
     if removed or recorded:
         click.secho(f"{app} no longer runs on {stage}; its database is kept", fg="green")
     else:
@@ -212,3 +212,4 @@ from oneclick.cli import kube as _kube_commands  # noqa: E402,F401  (`configure`
 from oneclick.cli import policies as _policy_commands  # noqa: E402,F401  (`freeze`, `schedule`)
 from oneclick.cli import relay as _relay_commands  # noqa: E402,F401  (`oneclick relay`)
 from oneclick.cli import runtime as _runtime_commands  # noqa: E402,F401  (`oneclick runtime`)
+from oneclick.cli import worker as _worker_commands  # noqa: E402,F401  (`oneclick worker`)

@@ -49,7 +49,7 @@ def render(context: Context, app: str, stage: str, version: str | None) -> None:
     config = load_stage(stage, context.home)
     if config.runtime != "kubernetes":
         raise StageError(f"stage {stage!r} runs {config.runtime!r}, not 'kubernetes': no objects")
-    catalog = Catalog(context.shared_home().catalog_url)
+    catalog = Catalog(context.catalog_url())
     if version is None:
         current = catalog.current(app, stage)
         version = current.version if current else None

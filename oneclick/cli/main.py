@@ -41,16 +41,13 @@ class Context:
         quiet_tracebacks(self.debug)
         return api_url
 
-    def shared_home(self) -> Home:
-        """The home with the workspace block's shared catalog and library registry, when a
-        Prefect server answers; this machine's home alone otherwise."""
-        try:
-            self.connect()
-        except OneclickError:
-            return self.home
-        from flows.workspace import open_home
+    def catalog_url(self) -> str:
+        """The release catalog: the workspace block's when a server answers, read over the
+        server's REST API (no Prefect import: `status` stays quick); else this home's."""
+        from oneclick.cli.server import running_api_url, workspace_catalog
 
-        return open_home()
+        api_url = os.environ.get("PREFECT_API_URL") or running_api_url(self.home)
+        return (workspace_catalog(api_url) if api_url else None) or self.home.catalog_url
 
 
 pass_context = click.make_pass_decorator(Context)

@@ -106,7 +106,7 @@ def unfreeze(context: Context, stage: str) -> None:
 @pass_context
 def unpin(context: Context, app: str, stage: str) -> None:
     """Let scheduled promotions take APP on STAGE again after a rollback pinned it."""
-    pin = Pins(Catalog(context.shared_home().catalog_url)).unpin(app, stage)
+    pin = Pins(Catalog(context.catalog_url())).unpin(app, stage)
     if pin is None:
         click.echo(f"{app} was not pinned on {stage}")
     else:
@@ -128,7 +128,7 @@ def schedule(context: Context, sync: bool) -> None:
 
         slugs = sync_promotion_schedules()
         click.echo(f"promote-stage schedules: {', '.join(slugs) or 'none'}")
-    catalog, now, shown = Catalog(context.shared_home().catalog_url), datetime.now(UTC), 0
+    catalog, now, shown = Catalog(context.catalog_url()), datetime.now(UTC), 0
     for name in stage_names():
         target = load_stage(name, context.home)
         policy = target.promotion

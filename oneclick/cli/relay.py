@@ -23,7 +23,7 @@ def relay(context: Context, host: str, port: int) -> None:
     from oneclick.relay.deliveries import Deliveries
     from oneclick.releases import Catalog
 
-    deliveries = Deliveries(Catalog(context.shared_home().catalog_url))
+    deliveries = Deliveries(Catalog(context.catalog_url()))
     app = relay_app(load_git_sources, deliveries, prefect_emitter(api_url))
     click.echo(f"relay: http://{host}:{port}/hooks/<github|gitlab|gitea> -> {api_url}")
     uvicorn.run(app, host=host, port=port, log_level="info")

@@ -60,6 +60,22 @@ def running_api_url(home: Home) -> str | None:
     return api_url if _healthy(api_url) else None
 
 
+def workspace_catalog(api_url: str) -> str | None:
+    """The release catalog URL of the 'default' workspace block, if the server has one."""
+    query = {
+        "block_documents": {"name": {"any_": ["default"]}},
+        "block_types": {"slug": {"any_": ["oneclick-workspace"]}},
+        "include_secrets": True,
+    }
+    try:
+        answer = httpx.post(f"{api_url}/block_documents/filter", json=query, timeout=10)
+    except httpx.HTTPError:
+        return None
+    documents = answer.json() if answer.is_success else []
+    value = documents[0]["data"].get("catalog_url") if documents else None
+    return str(value) if value else None
+
+
 def server_environment(home: Home, api_url: str) -> dict[str, str]:
     return {
         "PREFECT_HOME": str(home.prefect),

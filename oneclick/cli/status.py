@@ -124,7 +124,7 @@ def _holds(context: Context, configs: dict[str, StageConfig]) -> Iterator[str]:
     now = datetime.now(UTC)
     frozen = [(name, active_freeze(c.promotion, now)) for name, c in sorted(configs.items())]
     lines = [f"  {name}: {freeze}" for name, freeze in frozen if freeze is not None]
-    pins = Pins(Catalog(context.shared_home().catalog_url)).of()
+    pins = Pins(Catalog(context.catalog_url())).of()
     lines += [
         f"  {app} on {stage}: {pin} (`oneclick unpin {app} --stage {stage}` lifts it)"
         for (app, stage), pin in sorted(pins.items())

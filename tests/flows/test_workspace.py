@@ -8,11 +8,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from blocks import Registry, Workspace
 from flows.promote_app import promote_app
 from flows.publish_app import publish_app
 from flows.publish_library import publish_library
+from oneclick.cli.main import cli
 from oneclick.images.runtime_image import RuntimeImageResult
 from oneclick.releases import Catalog
 from oneclick.runtimes import LocalRuntime
@@ -64,6 +66,9 @@ def test_two_workers_with_no_shared_disk_share_releases_and_libraries_through_th
         current = catalog.current("expenses", qa)
         assert current is not None and current.image_digest == first.image_digest
         assert catalog.current("ws-other", dev) is not None
+        status = CliRunner().invoke(cli, ["status", "ws-other"])  # the CLI reads it too
+        assert status.exit_code == 0, status.output
+        assert any(line.split()[:2] == ["ws-other", dev] for line in status.output.splitlines())
     finally:
         Workspace.delete("default")
         for home in homes:

@@ -73,7 +73,10 @@ class LocalPostgres:
 
     def create_database(self, prefix: str = "stage") -> str:
         """A new empty database; returns its URL."""
-        name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+        return self.create_named_database(f"{prefix}_{uuid.uuid4().hex[:12]}")
+
+    def create_named_database(self, name: str) -> str:
+        """A new empty database called ``name``; returns its URL."""
         engine = create_engine(self.url(), isolation_level="AUTOCOMMIT")
         with engine.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE template0'))

@@ -110,3 +110,31 @@ def test_the_base_job_template_renders_a_job_the_api_server_accepts(
         base_job_template(
             "x", namespace=workers, service_account_name=ACCOUNT, env_secret="Oneclick_Env"
         )
+
+
+def test_the_command_prints_the_manifests_and_writes_the_template(tmp_path: Path) -> None:
+    import json
+
+    import yaml
+    from click.testing import CliRunner
+
+    from oneclick.cli.main import cli
+
+    template = tmp_path / "job-template.json"
+    result = CliRunner().invoke(
+        cli,
+        ["worker", "kubernetes", "--image", "r/oneclick-worker:1", "--namespace", "ops",
+         "--env-secret", "worker-env", "--stage-namespace", "qa", "--stage-namespace", "prod",
+         "--job-template", str(template)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    kinds = [(o["kind"], o["metadata"]["namespace"]) for o in yaml.safe_load_all(result.stdout)]
+    assert kinds == [
+        ("ServiceAccount", "ops"),
+        ("Role", "qa"),
+        ("RoleBinding", "qa"),
+        ("Role", "prod"),
+        ("RoleBinding", "prod"),
+    ]
+    written = json.loads(template.read_text())
+    assert written["variables"]["properties"]["image"]["default"] == "r/oneclick-worker:1"

@@ -1,0 +1,200 @@
+"""oneclick on a Prefect Docker work pool: each flow run in a container of the worker image,
+on the host network, with no volume at all. The runs share only services: the Prefect
+server, the registry (images and library builds), PostgreSQL (the release catalog) and the
+Docker engine of the stage (over TCP on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.deployments import run_deployment
+
+from blocks import Registry, Workspace
+from flows.promote_app import promote_app
+from flows.publish_app import publish_app
+from flows.publish_library import publish_library
+from oneclick.images.worker_image import WorkerImageResult
+from oneclick.releases import Catalog
+from oneclick.runtimes import LocalRuntime
+from oneclick.runtimes.docker import DockerRuntime
+from oneclick.runtimes.docker_config import DockerRuntimeConfig
+from tests.docker_fixture import DockerEngine, docker_engine  # noqa: F401  (fixture)
+from tests.oneclick.data.local_postgres import LocalPostgres
+from tests.oneclick.images.registry_support import RunningRegistry
+from tests.support import EXAMPLES, RUNTIME_PREFIX, SECRET
+
+ROOT = Path(__file__).resolve().parents[1]
+POOL = "oneclick-docker-tests"
+FLOWS = {
+    "publish-library": publish_library,
+    "publish-app": publish_app,
+    "promote-app": promote_app,
+}
+CONFIG = {
+    "settings": {"expenses": {"ApprovalLimit": "300"}},
+    "secrets": {"expenses": {"PaymentsApiKey": SECRET}},
+}
+
+
+@pytest.fixture
+def team(
+    postgres: LocalPostgres,
+    registry: RunningRegistry,
+    docker_engine: DockerEngine,  # noqa: F811
+    stage_block: Callable[..., str],
+) -> Iterator[dict[str, Any]]:
+    """The blocks of a team: a registry, the workspace (catalog on PostgreSQL, libraries in
+    the registry) and two docker stages on the engine's TCP address."""
+    name = f"pool-{uuid.uuid4().hex[:8]}"
+    Registry(url=registry.host, insecure=True, prefix=RUNTIME_PREFIX).save(name)
+    catalog_url = postgres.create_database("catalog")
+    Workspace(catalog_url=catalog_url, library_registry=name).save("default")
+    docker = DockerRuntimeConfig(engine_url=docker_engine.tcp_url, namespace=name)
+    stages = {}
+    for order, stage in ((97, "pool-dev"), (98, "pool-qa")):
+        # app containers reach a database over the network, never a file of the flow's
+        database = f"{name}_{stage}_{{app}}".replace("-", "_")
+        for app in ("expenses", "timesheets"):
+            postgres.create_named_database(database.format(app=app))
+        stages[stage] = stage_block(
+            stage,
+            order=order,
+            runtime="docker",
+            registry=name,
+            docker=docker,
+            database_url=postgres.url(database),
+            **CONFIG,
+        )
+    stages["pool-local"] = stage_block("pool-local", order=99, registry=name, **CONFIG)
+    try:
+        yield {"catalog": catalog_url, "stages": stages, "registry": name}
+    finally:
+        Workspace.delete("default")
+        runtime = DockerRuntime(docker, client=docker_engine.client)
+        for stage in ("pool-dev", "pool-qa"):
+            for app in ("expenses", "timesheets"):
+                runtime.undeploy(stage, app)
+        Registry.delete(name)
+
+
+@pytest.fixture
+def docker_pool(
+    prefect_server: str,
+    worker_image: WorkerImageResult,
+    docker_engine: DockerEngine,  # noqa: F811
+) -> Iterator[dict[str, str]]:
+    """A Docker work pool, oneclick's deployments on it, and a worker of it; yields the
+    deployment names by flow."""
+    env = {**os.environ, "DOCKER_HOST": docker_engine.url, "PREFECT_WORKER_QUERY_SECONDS": "1"}
+    created = subprocess.run(
+        [sys.executable, "-m", "prefect", "--no-prompt", "work-pool", "create", POOL,
+         "--type", "docker", "--overwrite"],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert created.returncode == 0, created.stdout + created.stderr
+    variables = {"network_mode": "host", "image_pull_policy": "IfNotPresent", "auto_remove": False}
+    # by tag: the Docker worker cannot pull a digest reference (it reads it as repo:tag)
+    image = f"{worker_image.reference.partition('@')[0]}:{worker_image.tag}"
+    names = {}
+    for name, flow in FLOWS.items():
+        flow.deploy(  # type: ignore[attr-defined]
+            f"{name}-on-docker",
+            work_pool_name=POOL,
+            image=image,
+            build=False,
+            push=False,
+            job_variables=variables,
+            print_next_steps=False,
+        )
+        names[name] = f"{name}/{name}-on-docker"
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "prefect", "worker", "start", "--pool", POOL, "--type", "docker"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        yield names
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+
+
+def run(deployment: str, parameters: dict[str, Any]) -> Any:
+    return run_wait(run_deployment(deployment, parameters=parameters, timeout=0).id)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1500)
+def test_flow_runs_on_a_docker_work_pool_publish_and_promote_with_no_shared_disk(
+    team: dict[str, Any],
+    docker_pool: dict[str, str],
+    docker_engine: DockerEngine,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    dev, qa = team["stages"]["pool-dev"], team["stages"]["pool-qa"]
+    for library in ("money-formats", "finance-common"):
+        done = run(docker_pool["publish-library"], {"path": f"examples/{library}"})
+        assert done.state.is_completed(), done.state
+
+    # two apps at once, each in a container of its own
+    started = [
+        run_deployment(
+            docker_pool["publish-app"],
+            parameters={"path": f"examples/{app}", "stage": dev},
+            timeout=0,
+        )
+        for app in ("expenses", "timesheets")
+    ]
+    runs = [run_wait(flow_run.id) for flow_run in started]
+    assert all(r.state.is_completed() for r in runs), [r.state for r in runs]
+    first_end = min(r.end_time for r in runs)
+    assert all(r.start_time < first_end for r in runs), "the publishes did not overlap"
+
+    promoted = run(
+        docker_pool["promote-app"], {"app": "expenses", "from_stage": dev, "to_stage": qa}
+    )
+    assert promoted.state.is_completed(), promoted.state
+    catalog = Catalog(team["catalog"])
+    on_dev, on_qa = catalog.current("expenses", dev), catalog.current("expenses", qa)
+    assert on_dev is not None and on_qa is not None
+    assert on_qa.image_digest == on_dev.image_digest
+    labels = {"dev.oneclick.stage": dev}
+    assert docker_engine.client.containers.list(
+        filters={"label": [f"{k}={v}" for k, v in labels.items()]}
+    )
+
+    # the same publishes in this process build the same images (a differing digest under the
+    # same version would be refused by the catalog)
+    home = tmp_path / "in-process"
+    monkeypatch.setenv("ONECLICK_HOME", str(home))
+    try:
+        for app in ("expenses", "timesheets"):
+            here = publish_app(str(EXAMPLES / app), team["stages"]["pool-local"])
+            there = catalog.current(app, dev)
+            assert there is not None and here.image_digest == there.image_digest
+    finally:
+        LocalRuntime(home / "runtime").stop_all()
+
+
+def run_wait(flow_run_id: Any, timeout: float = 600) -> Any:
+    deadline = time.monotonic() + timeout
+    with get_client(sync_client=True) as client:
+        while True:
+            flow_run = client.read_flow_run(flow_run_id)
+            if flow_run.state is not None and flow_run.state.is_final():
+                return flow_run
+            assert time.monotonic() < deadline, f"flow run {flow_run_id}: {flow_run.state}"
+            time.sleep(1)
