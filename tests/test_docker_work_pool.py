@@ -60,7 +60,7 @@ def team(
     Workspace(catalog_url=catalog_url, library_registry=name).save("default")
     docker = DockerRuntimeConfig(engine_url=docker_engine.tcp_url, namespace=name)
     stages = {}
-    for order, stage in ((97, "pool-dev"), (98, "pool-qa")):
+    for order, stage in ((97, "pool-dev"), (98, "pool-qa"), (96, "pool-prod")):
         # app containers reach a database over the network, never a file of the flow's
         database = f"{name}_{stage}_{{app}}".replace("-", "_")
         for app in ("expenses", "timesheets"):
@@ -72,6 +72,7 @@ def team(
             registry=name,
             docker=docker,
             database_url=postgres.url(database),
+            requires_approval=stage == "pool-prod",
             **CONFIG,
         )
     stages["pool-local"] = stage_block("pool-local", order=99, registry=name, **CONFIG)
@@ -80,7 +81,7 @@ def team(
     finally:
         Workspace.delete("default")
         runtime = DockerRuntime(docker, client=docker_engine.client)
-        for stage in ("pool-dev", "pool-qa"):
+        for stage in ("pool-dev", "pool-qa", "pool-prod"):
             for app in ("expenses", "timesheets"):
                 runtime.undeploy(stage, app)
         Registry.delete(name)
@@ -198,3 +199,64 @@ def run_wait(flow_run_id: Any, timeout: float = 600) -> Any:
                 return flow_run
             assert time.monotonic() < deadline, f"flow run {flow_run_id}: {flow_run.state}"
             time.sleep(1)
+
+
+def wait_until_suspended(flow_run_id: Any, timeout: float = 400) -> None:
+    deadline = time.monotonic() + timeout
+    with get_client(sync_client=True) as client:
+        while True:
+            state = client.read_flow_run(flow_run_id).state
+            if state is not None and state.name == "Suspended":
+                return
+            assert state is None or not state.is_final(), f"ended before approval: {state}"
+            assert time.monotonic() < deadline, f"not suspended: {state}"
+            time.sleep(1)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1500)
+def test_a_promotion_waiting_for_approval_on_the_pool_gives_its_container_back(
+    team: dict[str, Any],
+    docker_pool: dict[str, str],
+    docker_engine: DockerEngine,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from prefect.flow_runs import resume_flow_run
+
+    dev, prod = team["stages"]["pool-dev"], team["stages"]["pool-prod"]
+    monkeypatch.setenv("ONECLICK_HOME", str(tmp_path / "in-process"))
+    for library in ("money-formats", "finance-common"):
+        publish_library(str(EXAMPLES / library))
+    published = publish_app(str(EXAMPLES / "expenses"), dev)
+    catalog = Catalog(team["catalog"])
+    promote = {"app": "expenses", "from_stage": dev, "to_stage": prod, "approval_timeout": 900}
+
+    # rejected: the run ends, nothing on the stage touched
+    rejected = run_deployment(docker_pool["promote-app"], parameters=promote, timeout=0)
+    wait_until_suspended(rejected.id)
+    label = f"io.prefect.flow-run-id={rejected.id}"
+    deadline = time.monotonic() + 60  # the suspended process exits: its container stops
+    while docker_engine.client.containers.list(filters={"label": label}):
+        assert time.monotonic() < deadline, "the container kept running while the run waited"
+        time.sleep(1)
+    assert run_wait_state(rejected.id) == "Suspended"  # still waiting, with no container
+    resume_flow_run(rejected.id, run_input={"approve": False, "reason": "not today"})
+    ended = run_wait(rejected.id)
+    assert ended.state.is_failed() and "was rejected: not today" in (ended.state.message or "")
+    assert catalog.deployments("expenses", stage=prod) == []
+
+    # approved: the worker starts the run again and it completes the promotion
+    approved = run_deployment(docker_pool["promote-app"], parameters=promote, timeout=0)
+    wait_until_suspended(approved.id)
+    resume_flow_run(approved.id, run_input={"approve": True, "reason": "release 12"})
+    done = run_wait(approved.id)
+    assert done.state.is_completed(), done.state
+    current = catalog.current("expenses", prod)
+    assert current is not None and current.image_digest == published.image_digest
+
+
+def run_wait_state(flow_run_id: Any) -> str:
+    with get_client(sync_client=True) as client:
+        state = client.read_flow_run(flow_run_id).state
+    return state.name if state is not None else "none"
