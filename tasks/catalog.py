@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
+from prefect.cache_policies import INPUTS, NO_CACHE, RUN_ID, TASK_SOURCE
 
 from oneclick.compiler import CompileResult
 from oneclick.errors import CatalogError
@@ -35,7 +35,13 @@ def record_release(
     return release
 
 
-@task(name="find release", cache_policy=NO_CACHE, **RETRY)
+# Within one flow run, the first answer stands: a promotion that suspended for a person's
+# approval and resumed (on any worker, with the workspace as result storage) promotes the
+# release that person approved, even if the source stage has run a newer one since.
+ONCE_PER_RUN = RUN_ID + TASK_SOURCE + (INPUTS - "home")
+
+
+@task(name="find release", cache_policy=ONCE_PER_RUN, persist_result=True, **RETRY)
 def find_release(app: str, from_stage: str, version: str | None, home: Home) -> ReleaseView:
     """What ``from_stage`` runs, or release ``version`` if it succeeded there."""
     return Catalog(home.catalog_url).promotable(app, from_stage, version)

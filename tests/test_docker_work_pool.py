@@ -16,6 +16,13 @@ from typing import Any
 
 import pytest
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import (
+    FlowRunFilter,
+    FlowRunFilterId,
+    TaskRunFilter,
+    TaskRunFilterName,
+)
+from prefect.client.schemas.sorting import TaskRunSort
 from prefect.deployments import run_deployment
 
 from blocks import Registry, Workspace
@@ -28,6 +35,7 @@ from oneclick.runtimes import LocalRuntime
 from oneclick.runtimes.docker import DockerRuntime
 from oneclick.runtimes.docker_config import DockerRuntimeConfig
 from tests.docker_fixture import DockerEngine, docker_engine  # noqa: F401  (fixture)
+from tests.flows.rollout_support import variant
 from tests.oneclick.data.local_postgres import LocalPostgres
 from tests.oneclick.images.registry_support import RunningRegistry
 from tests.support import EXAMPLES, RUNTIME_PREFIX, SECRET
@@ -57,7 +65,10 @@ def team(
     name = f"pool-{uuid.uuid4().hex[:8]}"
     Registry(url=registry.host, insecure=True, prefix=RUNTIME_PREFIX).save(name)
     catalog_url = postgres.create_database("catalog")
-    Workspace(catalog_url=catalog_url, library_registry=name).save("default")
+    workspace = Workspace(catalog_url=catalog_url, library_registry=name)
+    workspace.save("default")
+    with get_client(sync_client=True) as client:  # results kept in the catalog, for resumes
+        client.update_server_default_result_storage(workspace._block_document_id)
     docker = DockerRuntimeConfig(engine_url=docker_engine.tcp_url, namespace=name)
     stages = {}
     for order, stage in ((97, "pool-dev"), (98, "pool-qa"), (96, "pool-prod")):
@@ -79,6 +90,8 @@ def team(
     try:
         yield {"catalog": catalog_url, "stages": stages, "registry": name}
     finally:
+        with get_client(sync_client=True) as client:
+            client.clear_server_default_result_storage()
         Workspace.delete("default")
         runtime = DockerRuntime(docker, client=docker_engine.client)
         for stage in ("pool-dev", "pool-qa", "pool-prod"):
@@ -246,14 +259,31 @@ def test_a_promotion_waiting_for_approval_on_the_pool_gives_its_container_back(
     assert ended.state.is_failed() and "was rejected: not today" in (ended.state.message or "")
     assert catalog.deployments("expenses", stage=prod) == []
 
-    # approved: the worker starts the run again and it completes the promotion
+    # approved: the worker starts the run again and it completes the promotion of the
+    # release that was approved, though development runs a newer one by then: the resumed
+    # run found what it computed before waiting in the workspace's result storage
     approved = run_deployment(docker_pool["promote-app"], parameters=promote, timeout=0)
     wait_until_suspended(approved.id)
+    newer = publish_app(str(variant(tmp_path, "newer", version="1.0.1")), dev)
+    assert newer.image_digest != published.image_digest
     resume_flow_run(approved.id, run_input={"approve": True, "reason": "release 12"})
     done = run_wait(approved.id)
     assert done.state.is_completed(), done.state
     current = catalog.current("expenses", prod)
-    assert current is not None and current.image_digest == published.image_digest
+    assert current is not None and current.version == published.version
+    assert current.image_digest == published.image_digest
+    assert task_states(approved.id, "find release") == ["Completed", "Cached"]
+
+
+def task_states(flow_run_id: Any, task: str) -> list[str]:
+    """The states of the runs of ``task`` in a flow run, oldest first."""
+    with get_client(sync_client=True) as client:
+        task_runs = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])),
+            task_run_filter=TaskRunFilter(name=TaskRunFilterName(like_=task)),
+            sort=TaskRunSort.EXPECTED_START_TIME_ASC,
+        )
+    return [t.state.name for t in task_runs if t.state is not None]
 
 
 def run_wait_state(flow_run_id: Any) -> str:

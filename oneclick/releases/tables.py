@@ -7,7 +7,15 @@ import enum
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -130,3 +138,13 @@ class DeliveryRow(Base):
     provider: Mapped[str] = mapped_column(String(20), primary_key=True)
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class ResultRow(Base):
+    """A Prefect result record (see ``oneclick.releases.results``)."""
+
+    __tablename__ = "flow_results"
+
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary())
+    written_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -74,3 +74,52 @@ def test_two_workers_with_no_shared_disk_share_releases_and_libraries_through_th
         for home in homes:
             LocalRuntime(home / "runtime").stop_all()
         Registry.delete(registry_name)
+
+
+def test_the_workspace_keeps_prefect_results_in_the_catalog_for_a_run_resumed_elsewhere(
+    prefect_server: str,
+    postgres: LocalPostgres,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from prefect import flow, task
+
+    from oneclick.releases.results import Results
+    from tasks.catalog import ONCE_PER_RUN
+
+    catalog_url = postgres.create_database()
+    workspace = Workspace(catalog_url=catalog_url)
+    name = f"results-{uuid.uuid4().hex[:8]}"
+    workspace.save(name)
+    workspace.write_path("a/key", b"one")
+    workspace.write_path("a/key", b"two")  # written again: the newer content
+    assert workspace.read_path("a/key") == b"two"
+    with pytest.raises(ValueError, match="no result is stored under 'missing'"):
+        workspace.read_path("missing")
+
+    calls: list[str] = []
+
+    @task(cache_policy=ONCE_PER_RUN, persist_result=True)
+    def look_up(name: str) -> str:
+        calls.append(name)
+        return f"found {name}"
+
+    @flow(result_storage=workspace)
+    def twice() -> list[str]:
+        return [look_up(name="x"), look_up(name="x"), look_up(name="y")]
+
+    monkeypatch.setenv("ONECLICK_HOME", str(tmp_path / "home"))
+    try:
+        assert twice() == ["found x", "found x", "found y"]
+        assert calls == ["x", "y"]  # the second look-up of x was the stored result
+        assert twice() == ["found x", "found x", "found y"]
+        assert calls == ["x", "y", "x", "y"]  # another run computes again
+    finally:
+        Workspace.delete(name)
+    with Results(Catalog(catalog_url)).catalog._session() as session:
+        from sqlalchemy import func, select
+
+        from oneclick.releases.tables import ResultRow
+
+        # a/key, then for each run: x, y and the flow's own result
+        assert session.scalar(select(func.count()).select_from(ResultRow)) == 1 + 2 * 3
