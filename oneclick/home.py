@@ -24,8 +24,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from oneclick.registry import RegistryConfig
+if TYPE_CHECKING:
+    from oneclick.registry import RegistryConfig
 
 
 @dataclass(frozen=True)

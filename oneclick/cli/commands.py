@@ -7,19 +7,17 @@ from typing import Any
 
 import click
 
-from oneclick.cli.main import (
+from oneclick.cli.context import (
     DEFAULT_PORT,
     DEFAULT_RELAY_PORT,
     Context,
-    cli,
     pass_context,
     person,
     run_flow,
 )
-from oneclick.releases import Catalog
 
 
-@cli.group()
+@click.group()
 def publish() -> None:
     """Publish an app to a stage, or a library to the library store."""
 
@@ -57,7 +55,7 @@ def publish_library_command(context: Context, path: Path) -> None:
     click.secho(f"{result.name} {result.version} {state}: {result.digest}", fg="green")
 
 
-@cli.command()
+@click.command()
 @click.argument("app")
 @click.option("--from", "from_stage", default="development", show_default=True)
 @click.option("--to", "to_stage", default="qa", show_default=True)
@@ -90,7 +88,7 @@ def promote(
     click.secho(f"{result.app} {result.version} runs on {result.stage}: {result.url}", fg="green")
 
 
-@cli.command()
+@click.command()
 @click.argument("app")
 @click.option("--stage", required=True, help="The stage to roll back.")
 @click.option("--to", "to", default=None, help="A release version (default: the previous one).")
@@ -110,11 +108,13 @@ def rollback(context: Context, app: str, stage: str, to: str | None) -> None:
     click.echo(f"{app} is pinned on {stage}; `oneclick unpin {app} --stage {stage}` lifts it")
 
 
-@cli.command()
+@click.command()
 @click.argument("app", required=False)
 @pass_context
 def status(context: Context, app: str | None) -> None:
     """What each app runs on each stage: version, image, schema, drift, URL, health."""
+    from oneclick.releases import Catalog
+
     rows = Catalog(context.catalog_url()).status(app)
     if not rows:
         click.echo("nothing published yet" + (f" for {app}" if app else ""))
@@ -124,7 +124,7 @@ def status(context: Context, app: str | None) -> None:
     echo_status(context, rows)
 
 
-@cli.command()
+@click.command()
 @click.argument("app")
 @click.option("--stage", required=True, help="The stage to take the app off.")
 @pass_context
@@ -133,6 +133,7 @@ def undeploy(context: Context, app: str, stage: str) -> None:
     its releases stay: publishing or promoting again brings it back."""
     context.connect()
     from flows.stages import load_stage
+    from oneclick.releases import Catalog
     from oneclick.runtimes.select import stage_runtime
 
     config = load_stage(stage, context.home)
@@ -144,7 +145,7 @@ def undeploy(context: Context, app: str, stage: str) -> None:
         click.echo(f"{app} was not deployed on {stage}: nothing to do")
 
 
-@cli.command()
+@click.command()
 @pass_context
 def stages(context: Context) -> None:
     """The stage blocks and what they point at."""
@@ -169,7 +170,7 @@ def stages(context: Context) -> None:
         )
 
 
-@cli.command()
+@click.command()
 @click.option("--port", default=DEFAULT_PORT, show_default=True, envvar="ONECLICK_PREFECT_PORT")
 @click.option(
     "--relay-port", default=DEFAULT_RELAY_PORT, show_default=True, envvar="ONECLICK_RELAY_PORT"
@@ -184,7 +185,7 @@ def up(context: Context, port: int, relay_port: int) -> None:
     click.echo(f"Prefect server: {api_url.removesuffix('/api')}")
 
 
-@cli.command()
+@click.command()
 @pass_context
 def down(context: Context) -> None:
     """Stop every stage app this machine runs, then the local Prefect server."""
@@ -198,7 +199,7 @@ def down(context: Context) -> None:
     )
 
 
-@cli.command()
+@click.command()
 @click.option("--port", default=DEFAULT_PORT, show_default=True, envvar="ONECLICK_PREFECT_PORT")
 @pass_context
 def demo(context: Context, port: int) -> None:
@@ -208,8 +209,4 @@ def demo(context: Context, port: int) -> None:
     run_demo(context, port)
 
 
-from oneclick.cli import kube as _kube_commands  # noqa: E402,F401  (`configure`, `render`)
-from oneclick.cli import policies as _policy_commands  # noqa: E402,F401  (`freeze`, `schedule`)
-from oneclick.cli import relay as _relay_commands  # noqa: E402,F401  (`oneclick relay`)
-from oneclick.cli import runtime as _runtime_commands  # noqa: E402,F401  (`oneclick runtime`)
-from oneclick.cli import worker as _worker_commands  # noqa: E402,F401  (`oneclick worker`)
+COMMANDS = [publish, promote, rollback, status, undeploy, stages, up, down, demo]

@@ -7,14 +7,12 @@ from typing import Any
 
 import click
 
-from oneclick.cli.main import Context, cli, pass_context, run_flow
-from oneclick.errors import StageError
-from oneclick.releases import Catalog
+from oneclick.cli.context import Context, pass_context, run_flow
 
 PLACEHOLDER = "(set in the stage block)"
 
 
-@cli.command()
+@click.command()
 @click.argument("app")
 @click.option("--stage", required=True, help="The stage whose settings changed.")
 @pass_context
@@ -31,7 +29,7 @@ def configure(context: Context, app: str, stage: str) -> None:
     click.secho(f"{result.app} {result.version} reconfigured on {result.stage}", fg="green")
 
 
-@cli.command()
+@click.command()
 @click.argument("app")
 @click.option("--stage", required=True, help="A stage with runtime 'kubernetes'.")
 @click.option("--version", default=None, help="A release (default: what the stage runs).")
@@ -42,6 +40,8 @@ def render(context: Context, app: str, stage: str, version: str | None) -> None:
 
     context.connect()
     from flows.stages import load_stage
+    from oneclick.errors import StageError
+    from oneclick.releases import Catalog
     from oneclick.runtimes import DeployRequest
     from oneclick.runtimes.kubernetes.manifests import is_secret
     from oneclick.runtimes.kubernetes.runtime import KubernetesRuntime
@@ -66,3 +66,6 @@ def render(context: Context, app: str, stage: str, version: str | None) -> None:
     )
     objects = KubernetesRuntime(config.kubernetes).render(request)
     click.echo(yaml.safe_dump_all(objects, sort_keys=False), nl=False)
+
+
+COMMANDS = [configure, render]

@@ -10,10 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from oneclick.cli.main import Context, cli, pass_context
-from oneclick.errors import StageError
-from oneclick.policies import FreezePeriod, active_freeze, decide, next_runs
-from oneclick.releases import Catalog, Pins
+from oneclick.cli.context import Context, pass_context
 
 if TYPE_CHECKING:
     from blocks import Stage
@@ -45,6 +42,7 @@ def _block(context: Context, stage: str) -> Stage:
     context.connect()
     from blocks import Stage
     from flows.stages import stage_names
+    from oneclick.errors import StageError
 
     try:
         block = Stage.load(stage)
@@ -55,7 +53,7 @@ def _block(context: Context, stage: str) -> Stage:
     return block
 
 
-@cli.command()
+@click.command()
 @click.argument("stage")
 @click.option("--until", "until", default=None, help="30m, 2h, 3d, 1w, or an ISO 8601 time.")
 @click.option("--reason", required=True, help="Shown to whoever is refused.")
@@ -63,6 +61,8 @@ def _block(context: Context, stage: str) -> Stage:
 def freeze(context: Context, stage: str, until: str | None, reason: str) -> None:
     """Refuse promotions into STAGE until --until (scheduled ones skip it; manual ones need
     --force). Without --until, stop the line: frozen until `oneclick unfreeze`."""
+    from oneclick.policies import FreezePeriod, active_freeze
+
     block = _block(context, stage)
     now = datetime.now(UTC)
     if until is None:
@@ -75,12 +75,14 @@ def freeze(context: Context, stage: str, until: str | None, reason: str) -> None
     click.secho(f"{stage} is {active_freeze(policy, now)}", fg="yellow")
 
 
-@cli.command()
+@click.command()
 @click.argument("stage")
 @pass_context
 def unfreeze(context: Context, stage: str) -> None:
     """Lift STAGE's stop-the-line and the one-off freezes in force now. Recurring windows are
     policy: edit them in the stage block."""
+    from oneclick.policies import active_freeze
+
     block = _block(context, stage)
     now = datetime.now(UTC)
     kept = [f for f in block.promotion.freezes if not f.start <= now < f.end]
@@ -100,12 +102,14 @@ def unfreeze(context: Context, stage: str) -> None:
         click.secho(f"{stage} takes promotions again", fg="green")
 
 
-@cli.command()
+@click.command()
 @click.argument("app")
 @click.option("--stage", required=True, help="The stage the app is pinned on.")
 @pass_context
 def unpin(context: Context, app: str, stage: str) -> None:
     """Let scheduled promotions take APP on STAGE again after a rollback pinned it."""
+    from oneclick.releases import Catalog, Pins
+
     pin = Pins(Catalog(context.catalog_url())).unpin(app, stage)
     if pin is None:
         click.echo(f"{app} was not pinned on {stage}")
@@ -113,7 +117,7 @@ def unpin(context: Context, app: str, stage: str) -> None:
         click.secho(f"{app} on {stage} is unpinned (it was {pin})", fg="green")
 
 
-@cli.command()
+@click.command()
 @click.option("--sync", is_flag=True, help="Write the policies' schedules onto Prefect now.")
 @pass_context
 def schedule(context: Context, sync: bool) -> None:
@@ -121,7 +125,9 @@ def schedule(context: Context, sync: bool) -> None:
     frozen, and what a run now would promote, with the reason for every app it would skip."""
     context.connect()
     from flows.stages import load_stage, stage_names
+    from oneclick.policies import active_freeze, decide, next_runs
     from oneclick.policies.candidates import gather
+    from oneclick.releases import Catalog
 
     if sync:
         from flows.schedules import sync_promotion_schedules
@@ -152,3 +158,6 @@ def schedule(context: Context, sync: bool) -> None:
             "no stage has a promotion policy: set promotion.source and promotion.schedules "
             "in a stage block (Prefect UI, Blocks)"
         )
+
+
+COMMANDS = [freeze, unfreeze, unpin, schedule]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
-from oneclick.cli.main import DEFAULT_RELAY_PORT, Context, cli, pass_context
+from oneclick.cli.context import DEFAULT_RELAY_PORT, Context, pass_context
 
 
-@cli.command()
+@click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=DEFAULT_RELAY_PORT, show_default=True, envvar="ONECLICK_RELAY_PORT")
 @pass_context
@@ -27,3 +27,6 @@ def relay(context: Context, host: str, port: int) -> None:
     app = relay_app(load_git_sources, deliveries, prefect_emitter(api_url))
     click.echo(f"relay: http://{host}:{port}/hooks/<github|gitlab|gitea> -> {api_url}")
     uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+COMMANDS = [relay]

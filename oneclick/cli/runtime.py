@@ -15,10 +15,10 @@ from pathlib import Path
 
 import click
 
-from oneclick.cli.main import Context, cli, pass_context
+from oneclick.cli.context import Context, pass_context
 
 
-@cli.group(name="runtime")
+@click.group(name="runtime")
 def runtime_group() -> None:
     """The runtime base image of app images."""
 
@@ -84,3 +84,6 @@ def build_runtime(
         f"{elapsed:.1f} s"
     )
     click.echo(f"packages: {versions}")
+
+
+COMMANDS = [runtime_group]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from oneclick.cli.main import DEFAULT_RELAY_PORT, Context
+from oneclick.cli.context import DEFAULT_RELAY_PORT, Context
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 import click
 
-from oneclick.cli.main import Context
+from oneclick.cli.context import Context
 from oneclick.data import detect_drift
 from oneclick.errors import OneclickError
 from oneclick.policies import active_freeze

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import click
 
-from oneclick.cli.main import Context, cli, pass_context
+from oneclick.cli.context import Context, pass_context
 
 
-@cli.group(name="worker")
+@click.group(name="worker")
 def worker_group() -> None:
     """The image of Prefect workers and their flow runs."""
 
@@ -143,3 +143,6 @@ def kubernetes_pool(
     job_template.write_text(json.dumps(template, indent=2) + "\n")
     click.echo(yaml.safe_dump_all(objects, sort_keys=False), nl=False)
     click.echo(f"# base job template written to {job_template}", err=True)
+
+
+COMMANDS = [worker_group]

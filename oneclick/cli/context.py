@@ -1,0 +1,75 @@
+"""What every command shares: the home, the way to the Prefect server, who runs the command,
+and running a flow in process. Commands import this module; ``main`` adds them to the group."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from oneclick.errors import OneclickError, StageError
+from oneclick.home import Home
+
+DEFAULT_PORT = 4200
+DEFAULT_RELAY_PORT = 8787
+
+
+class Context:
+    def __init__(self, debug: bool) -> None:
+        self.debug = debug
+        self.home = Home.from_env().ensure()
+
+    def connect(self) -> str:
+        """Point Prefect at the running server (PREFECT_API_URL, or the one `up` started)."""
+        from oneclick.cli.server import running_api_url, server_environment
+
+        api_url = os.environ.get("PREFECT_API_URL") or running_api_url(self.home)
+        if not api_url:
+            raise OneclickError("no Prefect server is running: start one with `oneclick up`")
+        for key, value in server_environment(self.home, api_url).items():
+            os.environ.setdefault(key, value)
+        os.environ["PREFECT_API_URL"] = api_url
+        os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "oneclick")
+        from oneclick.cli.logs import quiet_tracebacks
+
+        quiet_tracebacks(self.debug)
+        return api_url
+
+    def catalog_url(self) -> str:
+        """The release catalog: the workspace block's when a server answers, read over the
+        server's REST API (no Prefect import: `status` stays quick); else this home's."""
+        from oneclick.cli.server import running_api_url, workspace_catalog
+
+        api_url = os.environ.get("PREFECT_API_URL") or running_api_url(self.home)
+        return (workspace_catalog(api_url) if api_url else None) or self.home.catalog_url
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+def person() -> str:
+    """Who runs this command, as the catalog records it."""
+    import getpass
+
+    try:
+        return f"{getpass.getuser()} (CLI)"
+    except (KeyError, OSError):
+        return "CLI"
+
+
+def run_flow(context: Context, start: Callable[[], Any], stages: tuple[str, ...] = ()) -> Any:
+    """Run a flow in process against the server, after checking the stages it names exist."""
+    context.connect()
+    if stages:
+        from flows.stages import stage_names
+
+        known = stage_names()
+        for name in stages:
+            if name not in known:
+                raise StageError(
+                    f"unknown stage {name!r} (stages: {', '.join(known) or 'none'}); "
+                    "`oneclick stages` lists them"
+                )
+    return start()
