@@ -2,8 +2,9 @@
 
 The build holds ``server/`` (the package ``server``: the fixed runtime modules copied from
 ``runtime/server/``, plus the generated ``models.py`` and ``spec.py``), ``static/`` (the
-fixed ``app.js`` and ``style.css`` from ``runtime/static/``, the generated ``model.js``,
-``index.html`` and one page per screen under ``screens/``) and ``manifest.json``.
+fixed ``app.js``, ``style.css`` and ``favicon.svg`` from ``runtime/static/``, the generated
+``model.js``, ``index.html`` and one page per screen under ``screens/``) and
+``manifest.json``.
 Libraries are not copied: the image carries them under ``/libs/<name>/``.
 """
 
@@ -27,6 +28,7 @@ from oneclick.model.types import AppModel
 log = logging.getLogger(__name__)
 
 RUNTIME_DIR = Path(__file__).parent / "runtime"
+RUNTIME_SUFFIXES = (".py", ".js", ".css", ".svg")
 CLIENT_KEYS = ("app", "title", "version", "entities", "screens", "settings", "libraries")
 
 
@@ -66,7 +68,7 @@ def copy_runtime() -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     for part in ("server", "static"):
         for path in sorted((RUNTIME_DIR / part).iterdir()):
-            if path.is_file() and path.suffix in (".py", ".js", ".css"):
+            if path.is_file() and path.suffix in RUNTIME_SUFFIXES:
                 files[f"{part}/{path.name}"] = path.read_bytes()
     return files
 

@@ -1,11 +1,11 @@
 """The app description that the generated server and client both work from.
 
 ``describe_app`` returns plain JSON-compatible data: the app's name, title and version; per
-entity its table, API path, label attribute (the first text attribute, shown for a
-reference) and resolved attributes; the screens with their titles and pages; the settings
-(defaults as strings, parsed by the server at start); the secret names; and the bundled
-libraries. ``check_libraries`` makes sure the library builds given to the compiler cover
-every library and static entity the model uses.
+entity its shown name (``title``), table, API path, label attribute (the first text
+attribute, shown for a record) and resolved attributes, each with its shown name; the
+screens with their titles and pages; the settings (defaults as strings, parsed by the server
+at start); the secret names; and the bundled libraries. ``check_libraries`` makes sure the
+library builds given to the compiler cover every library and static entity the model uses.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from oneclick.compiler.attributes import AttributeInfo, describe_attribute, typed_value
-from oneclick.compiler.names import api_path, page_name, snake_case, table_name
+from oneclick.compiler.names import api_path, display_name, page_name, table_name
 from oneclick.errors import BuildError
 from oneclick.libraries.build import LibraryBuild
 from oneclick.model.types import AppModel, Entity, Screen, Setting
@@ -84,6 +84,7 @@ def _entity(model: AppModel, entity: Entity) -> dict[str, Any]:
     label = next((a.name for a in attributes if a.kind == "text"), None)
     return {
         "name": entity.name,
+        "title": display_name(entity.name),
         "table": table_name(entity.name),
         "path": api_path(entity.name),
         "label": label,
@@ -94,6 +95,7 @@ def _entity(model: AppModel, entity: Entity) -> dict[str, Any]:
 def _attribute(info: AttributeInfo) -> dict[str, Any]:
     return {
         "name": info.name,
+        "title": display_name(info.name),
         "column": info.column,
         "type": info.kind,
         "mandatory": info.mandatory,
@@ -112,7 +114,7 @@ def _screen(screen: Screen) -> dict[str, Any]:
         "name": screen.name,
         "kind": screen.kind,
         "entity": screen.entity,
-        "title": screen.title or snake_case(screen.name).replace("_", " ").capitalize(),
+        "title": screen.title or display_name(screen.name),
         "page": page_name(screen.name),
     }
 

@@ -1,8 +1,9 @@
-"""How model names become table, column, URL and file names.
+"""How model names become table, column, URL and file names, and the names pages show.
 
-``Expense`` → table ``expense``, API path ``expense``; ``SpentOn`` → column ``spent_on``;
-screen ``EditExpense`` → page ``edit-expense.html``. Model names are PascalCase (checked by
-the model), so the results are plain lowercase ASCII words joined by ``_`` or ``-``.
+``Expense`` → table ``expense``, API path ``expense``; ``SpentOn`` → column ``spent_on``,
+shown as ``Spent on``; screen ``EditExpense`` → page ``edit-expense.html``. Model names are
+PascalCase (checked by the model), so the results are plain lowercase ASCII words joined by
+``_`` or ``-`` (or spaces, for the shown names).
 """
 
 from __future__ import annotations
@@ -15,6 +16,11 @@ _WORD_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 def snake_case(name: str) -> str:
     """``SpentOn`` → ``spent_on``; ``HTTPCode`` → ``http_code``."""
     return _WORD_BOUNDARY.sub("_", name).lower()
+
+
+def display_name(name: str) -> str:
+    """How the pages name a model element: ``SpentOn`` → ``Spent on``."""
+    return snake_case(name).replace("_", " ").capitalize()
 
 
 def kebab_case(name: str) -> str:

@@ -1,10 +1,10 @@
 """Render the client's HTML pages: ``index.html`` and one page per screen.
 
-Every page links the app stylesheet, then each bundled library's stylesheet (so a library
-theme can override the defaults), each library's ``enums.js``, the generated ``model.js``
-and the fixed ``app.js``, and carries a navigation bar to every declared screen. A screen
-page names its screen in ``<body data-screen=...>``; ``app.js`` renders the rest. All text
-from the model is HTML-escaped.
+Every page links the app's icon and stylesheet, then each bundled library's stylesheet (so
+a library theme can override the defaults), each library's ``enums.js``, the generated
+``model.js`` and the fixed ``app.js``, and carries a navigation bar to every declared
+screen. A screen page names its screen in ``<body data-screen=...>``; ``app.js`` renders the
+rest. All text from the model is HTML-escaped.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ def _head(spec: dict[str, Any], title: str) -> list[str]:
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{html_text(title)}</title>",
+        '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">',
         '<link rel="stylesheet" href="/static/style.css">',
     ]
     for library in spec["libraries"]:

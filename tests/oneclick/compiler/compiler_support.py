@@ -353,6 +353,7 @@ class Page(HTMLParser):
         self.texts: dict[str, list[str]] = {}
         self.scripts: list[str] = []
         self.stylesheets: list[str] = []
+        self.icons: list[str] = []
         self.links: list[tuple[str, str]] = []
         self.current: list[str] = []
         self.attributes: dict[str, dict[str, str | None]] = {}
@@ -367,6 +368,8 @@ class Page(HTMLParser):
             self.scripts.append(str(found["src"]))
         if tag == "link" and found.get("rel") == "stylesheet":
             self.stylesheets.append(str(found["href"]))
+        if tag == "link" and found.get("rel") == "icon":
+            self.icons.append(str(found["href"]))
         if tag == "a":
             self._href = str(found.get("href"))
             if found.get("aria-current") == "page":

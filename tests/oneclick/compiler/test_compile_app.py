@@ -25,6 +25,7 @@ from compiler_support import (
 
 import oneclick.compiler
 from oneclick.compiler import compile_app, content_digest, schema_fingerprint
+from oneclick.compiler.app import RUNTIME_SUFFIXES
 from oneclick.errors import BuildError
 from oneclick.libraries.build import LibraryBuild
 
@@ -41,6 +42,7 @@ EXPECTED_FILES = [
     "server/store.py",
     "server/values.py",
     "static/app.js",
+    "static/favicon.svg",
     "static/index.html",
     "static/model.js",
     "static/screens/edit-employee.html",
@@ -83,7 +85,7 @@ def test_example_build_files_and_manifest(tmp_path: Path, libraries: list[Librar
     }
     for part in ("server", "static"):
         for template in (RUNTIME / part).iterdir():
-            if template.suffix in (".py", ".js", ".css"):
+            if template.suffix in RUNTIME_SUFFIXES:
                 built = tmp_path / "app" / part / template.name
                 assert built.read_bytes() == template.read_bytes(), template.name
 
@@ -104,6 +106,16 @@ def test_generated_spec_describes_entities_and_screens(
     compile_app(example_app(), libraries, tmp_path / "app")
     spec = load_module(tmp_path / "app" / "server" / "spec.py", "expenses_spec").SPEC
     expense = spec["entities"][0]
+    assert expense["title"] == "Expense"
+    assert [a["title"] for a in expense["attributes"]] == [
+        "Title",
+        "Amount",
+        "Spent on",
+        "Approved",
+        "Category",
+        "Owner",
+        "Notes",
+    ]
     assert (expense["name"], expense["table"], expense["path"], expense["label"]) == (
         "Expense",
         "expense",

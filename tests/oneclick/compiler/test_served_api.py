@@ -259,7 +259,7 @@ def test_deleting_a_referenced_record_conflicts(client: httpx.Client) -> None:
     refused = client.delete(f"/api/employee/{owner['Id']}")
     assert refused.status_code == 409
     assert refused.json()["error"] == (
-        f"Employee {owner['Id']} is still referred to by 2 Expense records through Owner; "
+        'Employee "Cy" is still referred to by 2 Expense records through Owner ("t1", "t2"); '
         "change or delete those first"
     )
     assert client.get(f"/api/employee/{owner['Id']}").status_code == 200
@@ -311,3 +311,39 @@ def test_secrets_never_leave_the_process(app: RunningApp, client: httpx.Client) 
         assert SECRET not in str(response.headers), path
     assert SECRET not in app.log_text()
     assert "PaymentsApiKey" in app.log_text()  # its name may be logged; its value never
+
+
+def test_every_invalid_attribute_is_reported_at_once(client: httpx.Client) -> None:
+    body = {"Title": "", "Amount": "1.234", "SpentOn": "31/12/2024", "Owner": 987654}
+    response = client.post("/api/expense", json=body)
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "Title: is mandatory; expected a value (also invalid: Amount, SpentOn)",
+        "attribute": "Title",
+        "problems": [
+            {"attribute": "Title", "message": "is mandatory; expected a value"},
+            {
+                "attribute": "Amount",
+                "message": "expected at most 2 digits after the decimal point, found '1.234'",
+            },
+            {
+                "attribute": "SpentOn",
+                "message": "expected a date like 2024-12-31, found '31/12/2024'",
+            },
+        ],
+    }
+    missing = client.post("/api/expense", json={"Title": "x", "Owner": 987654}).json()
+    assert missing["problems"] == [
+        {"attribute": "Owner", "message": "no Employee with Id 987654", "missing": 987654}
+    ]
+
+
+def test_conflicts_name_the_first_referrers_by_label(client: httpx.Client) -> None:
+    owner = create(client, "employee", {"Name": "Di"})
+    for title in ("a", "b", "c", "d"):
+        create(client, "expense", {"Title": title, "Owner": owner["Id"]})
+    refused = client.delete(f"/api/employee/{owner['Id']}").json()["error"]
+    assert refused == (
+        'Employee "Di" is still referred to by 4 Expense records through Owner '
+        '("a", "b", "c", ...); change or delete those first'
+    )

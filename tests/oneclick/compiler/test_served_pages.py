@@ -28,6 +28,7 @@ SCREENS = {
     "Employees": ("employees.html", "Employees"),
     "EditEmployee": ("edit-employee.html", "Edit employee"),
 }
+ICON = "/static/favicon.svg"
 STYLESHEETS = ["/static/style.css", "/libs/finance-common/styles.css"]
 SCRIPTS = [
     "/libs/finance-common/enums.js",
@@ -62,6 +63,7 @@ def html(client: httpx.Client, path: str) -> Page:
 
 def test_index_links_every_screen(client: httpx.Client) -> None:
     index = html(client, "/")
+    assert index.icons == [ICON]
     assert index.texts["title"] == ["Expense Tracker"]
     assert index.texts["h1"] == ["Expense Tracker"]
     assert index.links[0] == ("/", "Expense Tracker")
@@ -79,6 +81,7 @@ def test_each_screen_page(client: httpx.Client, screen: str) -> None:
     assert page.texts["title"] == [f"{title} · Expense Tracker"]
     assert page.texts["h1"] == [title]
     assert page.stylesheets == STYLESHEETS
+    assert page.icons == [ICON]
     assert page.scripts == SCRIPTS
     assert [text for _, text in page.links[1:5]] == [t for _, t in SCREENS.values()]
     assert page.attributes["div"]["id"] == "screen"
@@ -94,6 +97,8 @@ def test_each_screen_page(client: httpx.Client, screen: str) -> None:
         ("/libs/finance-common/enums.js", "text/javascript", '"Meals and entertainment"'),
         ("/libs/money-formats/enums.js", "text/javascript", '"Pound sterling"'),
         ("/libs/finance-common/styles.css", "text/css", "--accent: #1f6f5c"),
+        ("/static/favicon.svg", "image/svg+xml", "<svg"),
+        ("/favicon.ico", "image/svg+xml", "<svg"),
     ],
 )
 def test_assets(client: httpx.Client, path: str, content_type: str, contains: str) -> None:
@@ -133,6 +138,27 @@ def test_model_script_matches_the_server_spec(client: httpx.Client) -> None:
     meta = client.get("/api/_meta").json()
     for key in ("app", "title", "version", "entities", "screens", "libraries"):
         assert model[key] == meta[key], key
+
+
+ERROR_BOX = "document.querySelector('div.error')"
+
+
+def shown_problems(browser: Browser) -> list[str]:
+    """The items of the form's error box, once it shows some."""
+    return list(
+        browser.wait_for(
+            f"!{ERROR_BOX}.hidden && "
+            f"[...{ERROR_BOX}.querySelectorAll('li')].map(li => li.textContent)"
+        )
+    )
+
+
+def fill_form(browser: Browser, script: str) -> None:
+    """Run ``script`` with ``f`` the form, then submit it."""
+    browser.evaluate(
+        f"(() => {{ const f = document.querySelector('form'); {script}; f.requestSubmit(); "
+        "return true; })()"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -189,15 +215,13 @@ def test_browser_form_creates_edits_and_reports_errors(
             "f.requestSubmit(); return true; })()"
         )
 
-    submit("", "1.234")
-    error = browser.wait_for(
-        "!document.querySelector('p.error').hidden && document.querySelector('p.error').textContent"
-    )
-    assert error == "Title: is mandatory; expected a value"
+    submit("", "19.90")
+    assert shown_problems(browser) == ["Title: is mandatory; expected a value"]
     assert browser.evaluate("document.querySelector('[name=Title]').className") == "invalid"
 
     submit("Books", "1.234")
-    browser.wait_for("document.querySelector('p.error').textContent.startsWith('Amount:')")
+    browser.wait_for(f"{ERROR_BOX}.textContent.startsWith('Amount:')")
+    assert browser.evaluate("document.querySelector('[name=Title]').className") == ""
 
     submit("Books", "19.90")
     browser.wait_for(f"location.href === '{app.url}/static/screens/expenses.html'")
@@ -236,13 +260,94 @@ def test_browser_delete_asks_and_reports_conflicts(
     browser.open(f"{app.url}/static/screens/employees.html?offset=0")
     browser.evaluate("window.confirm = () => true; true")
     browser.evaluate(f"document.querySelector('tr[data-id=\"{owner['Id']}\"] .delete').click()")
-    error = browser.wait_for(
-        "!document.querySelector('p.error').hidden && document.querySelector('p.error').textContent"
+    error = browser.wait_for(f"!{ERROR_BOX}.hidden && {ERROR_BOX}.textContent")
+    assert error == (
+        'Employee "Cy Delete" is still referred to by 1 Expense record through Owner '
+        '("keeps Cy"); change or delete those first'
     )
-    assert error.startswith(f"Employee {owner['Id']} is still referred to by 1 Expense record")
     spare = client.post("/api/employee", json={"Name": "Spare"}).json()
     browser.open(f"{app.url}/static/screens/employees.html")
     browser.evaluate("window.confirm = () => true; true")
     browser.evaluate(f"document.querySelector('tr[data-id=\"{spare['Id']}\"] .delete').click()")
     browser.wait_for(f"!document.querySelector('tr[data-id=\"{spare['Id']}\"]')")
     assert client.get(f"/api/employee/{spare['Id']}").status_code == 404
+
+
+@needs_chromium
+def test_browser_form_heading_says_new_or_edit(
+    app: RunningApp, client: httpx.Client, browser: Browser
+) -> None:
+    form_url = f"{app.url}/static/screens/edit-expense.html"
+    heading = "[document.querySelector('main h1').textContent, document.title]"
+    browser.open(form_url)
+    assert browser.evaluate(heading) == ["New expense", "New expense · Expense Tracker"]
+    assert browser.evaluate("document.querySelector('button[type=submit]').textContent") == "Create"
+    expense = client.post("/api/expense", json={"Title": "Heading"}).json()
+    browser.open(f"{form_url}?id={expense['Id']}")
+    assert browser.evaluate(heading) == ["Edit expense", "Edit expense · Expense Tracker"]
+
+
+@needs_chromium
+def test_browser_form_marks_every_invalid_field_by_its_label(
+    app: RunningApp, browser: Browser
+) -> None:
+    browser.open(f"{app.url}/static/screens/edit-expense.html")
+    # a browser without date inputs sends what was typed
+    fill_form(
+        browser,
+        "f.SpentOn.type = 'text'; f.SpentOn.value = '31/12/2024'; f.Amount.value = '1.234'",
+    )
+    assert shown_problems(browser) == [
+        "Title: is mandatory; expected a value",
+        "Amount: expected at most 2 digits after the decimal point, found '1.234'",
+        "Spent on: expected a date like 2024-12-31, found '31/12/2024'",
+    ]
+    marked = "[...document.querySelectorAll('[aria-invalid=true]')].map(i => i.name)"
+    assert browser.evaluate(marked) == ["Title", "Amount", "SpentOn"]
+    assert browser.evaluate("document.activeElement.name") == "Title"
+
+
+@needs_chromium
+def test_browser_form_names_a_vanished_reference_by_its_label(
+    app: RunningApp, client: httpx.Client, browser: Browser
+) -> None:
+    gone = client.post("/api/employee", json={"Name": "Gone Soon"}).json()
+    browser.open(f"{app.url}/static/screens/edit-expense.html")
+    assert client.delete(f"/api/employee/{gone['Id']}").status_code == 204
+    fill_form(browser, f"f.Title.value = 'Orphan'; f.Owner.value = '{gone['Id']}'")
+    problems = shown_problems(browser)
+    assert problems == ['Owner: the employee "Gone Soon" no longer exists; choose another']
+
+
+@needs_chromium
+def test_browser_list_count_follows_deletes(
+    app: RunningApp, client: httpx.Client, browser: Browser
+) -> None:
+    spare = client.post("/api/employee", json={"Name": "Counted"}).json()
+    total = client.get("/api/employee").json()["total"]
+    assert total < 50  # one page
+    browser.open(f"{app.url}/static/screens/employees.html")
+    count = "document.querySelector('.pager span').textContent"
+    assert browser.evaluate(count) == f"Records 1\u2013{total} of {total}"
+    browser.evaluate("window.confirm = () => true; true")
+    browser.evaluate(f"document.querySelector('tr[data-id=\"{spare['Id']}\"] .delete').click()")
+    expected = f"Records 1\u2013{total - 1} of {total - 1}"
+    browser.wait_for(f"{count} === {json.dumps(expected)}")
+    assert not browser.evaluate(f"!!document.querySelector('tr[data-id=\"{spare['Id']}\"]')")
+
+
+PAGES = ["/", *(f"/static/screens/{page}" for page, _ in SCREENS.values())]
+
+
+@needs_chromium
+def test_browser_every_page_has_an_icon(app: RunningApp, browser: Browser) -> None:
+    icon = (
+        "(async () => { const link = document.querySelector('link[rel=icon]');"
+        "const image = new Image(); image.src = link.href; await image.decode();"
+        "const fallback = await fetch('/favicon.ico');"
+        "return [link.getAttribute('href'), image.naturalWidth, fallback.status]; })()"
+    )
+    for path in PAGES:
+        browser.open(f"{app.url}{path}")
+        assert browser.evaluate(icon) == [ICON, 32, 200], path
+    assert '/favicon.ico HTTP/1.1" 404' not in app.log_text()

@@ -138,9 +138,21 @@ def test_self_references(client: httpx.Client) -> None:
     child = warehouse(client, "CHILD", Parent=parent["Id"])
     refused = client.delete(f"/api/warehouse/{parent['Id']}")
     assert refused.status_code == 409
-    assert "1 Warehouse record through Parent" in refused.json()["error"]
+    assert refused.json()["error"] == (
+        'Warehouse "PARENT" is still referred to by 1 Warehouse record through Parent '
+        '("CHILD"); change or delete those first'
+    )
     assert client.delete(f"/api/warehouse/{child['Id']}").status_code == 204
     assert client.delete(f"/api/warehouse/{parent['Id']}").status_code == 204
+
+
+def test_records_without_a_label_are_named_by_id(client: httpx.Client) -> None:
+    home = warehouse(client, "LABELLED")
+    order = client.post("/api/order", json={"From": home["Id"]}).json()
+    refused = client.delete(f"/api/warehouse/{home['Id']}").json()["error"]
+    assert refused.startswith(
+        f'Warehouse "LABELLED" is still referred to by 1 Order record through From (#{order["Id"]})'
+    )
 
 
 def test_unique_index_conflicts(client: httpx.Client) -> None:

@@ -17,9 +17,12 @@ Routes:
 - ``GET|POST /api/<entity>`` (``?limit=1..500&offset=0..``) and
   ``GET|PUT|PATCH|DELETE /api/<entity>/<id>``. JSON field names are the model's attribute
   names plus ``Id``. Errors are JSON ``{"error": message, "attribute": name or null}``:
-  400 invalid input, 404 no such record, 409 a reference would break, 413 body too large.
-- ``/`` (the index page), ``/static/...`` (the client) and ``/libs/<name>/enums.js`` and
-  ``/libs/<name>/styles.css`` (each bundled library's assets).
+  400 invalid input (plus ``problems``: every invalid attribute, see ``values.Invalid``), 404
+  no such record, 409 a reference would break (records named by their label), 413 body too
+  large.
+- ``/`` (the index page), ``/favicon.ico`` (the app's icon, also ``/static/favicon.svg``),
+  ``/static/...`` (the client) and ``/libs/<name>/enums.js`` and ``/libs/<name>/styles.css``
+  (each bundled library's assets).
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ MAX_BODY = 1_000_000
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 LIBRARY_ASSETS = ("enums.js", "styles.css")
+FAVICON = "favicon.svg"
 SECURITY_HEADERS = [
     (b"content-security-policy", b"default-src 'self'; object-src 'none'; base-uri 'none'"),
     (b"x-content-type-options", b"nosniff"),
@@ -182,6 +186,9 @@ class Api:
     async def index(self, request: Request) -> Response:
         return FileResponse(config.STATIC_DIR / "index.html")
 
+    async def favicon(self, request: Request) -> Response:
+        return FileResponse(config.STATIC_DIR / FAVICON, media_type="image/svg+xml")
+
     async def library_asset(self, request: Request) -> Response:
         name, file = request.path_params["name"], request.path_params["file"]
         known = {library["name"] for library in SPEC["libraries"]}
@@ -227,7 +234,8 @@ def _refuse_constant(name: str) -> Any:
 def _handlers() -> dict[Any, Callable[..., Any]]:
     async def invalid(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Invalid)
-        return error(400, exc.message, exc.attribute)
+        body = {"error": exc.message, "attribute": exc.attribute, "problems": exc.problems}
+        return JSONResponse(body, status_code=400)
 
     async def not_found(request: Request, exc: Exception) -> Response:
         return error(404, str(exc))
@@ -288,6 +296,7 @@ def create_app() -> Starlette:
 
     routes = [
         Route("/", api.index, methods=["GET"]),
+        Route("/favicon.ico", api.favicon, methods=["GET"]),
         Route("/healthz", api.healthz, methods=["GET"]),
         Route("/readyz", api.readyz, methods=["GET"]),
         Route("/api/_meta", api.meta, methods=["GET"]),

@@ -1,8 +1,10 @@
 """The records of each entity in the database (SQLAlchemy Core, a synchronous engine).
 
 Every write runs in one transaction that also checks its references: a reference to a
-record that does not exist is ``Invalid`` ("Owner: no Employee with Id 7"); deleting a
-record that others still refer to is a ``Conflict``. Records come back as
+record that does not exist is ``Invalid`` ("Owner: no Employee with Id 7", every such
+reference of the record at once); deleting a record that others still refer to is a
+``Conflict`` that names the records by their label ('Employee "Ann" is still referred to by 1
+Expense record through Owner ("Taxi")'), or by ``#Id`` when the entity has no label. Records come back as
 {"Id": ..., attribute name: Python value}. On SQLite, foreign keys are enforced too.
 
 For ``/readyz``: ``fingerprint`` reads the schema fingerprint row (``oneclick_schema``, id
@@ -64,6 +66,10 @@ def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+REFERRERS_SHOWN = 3
+LABEL_SHOWN = 60
 
 
 class Store:
@@ -171,8 +177,8 @@ class Store:
     def delete(self, entity: str, record_id: int) -> None:
         sql = TABLES[entity]
         with self._transaction() as connection:
-            self._get(connection, entity, record_id)
-            self._check_referrers(connection, entity, record_id)
+            record = self._get(connection, entity, record_id)
+            self._check_referrers(connection, entity, record)
             connection.execute(sql.delete().where(sql.c.id == record_id))
 
     @contextmanager
@@ -187,9 +193,18 @@ class Store:
                 "reload the records and try again"
             ) from exc
 
+    def _label(self, entity: str, record: dict[str, Any]) -> str:
+        """The record's label in quotes, or ``#Id`` when it has none."""
+        label = self.entities[entity]["label"]
+        text = record[label] if label else None
+        if not text:
+            return f"#{record['Id']}"
+        return '"' + (text if len(text) <= LABEL_SHOWN else text[:LABEL_SHOWN] + "...") + '"'
+
     def _check_references(
         self, connection: Connection, entity: str, values: dict[str, Any]
     ) -> None:
+        problems = []
         for attribute in self.entities[entity]["attributes"]:
             value = values.get(attribute["name"])
             if attribute["type"] != "reference" or value is None:
@@ -197,23 +212,32 @@ class Store:
             target = TABLES[attribute["entity"]]
             found = connection.execute(select(target.c.id).where(target.c.id == value)).first()
             if found is None:
-                raise Invalid(attribute["name"], f"no {attribute['entity']} with Id {value}")
+                message = f"no {attribute['entity']} with Id {value}"
+                problems.append(Invalid(attribute["name"], message, missing=value))
+        if problems:
+            raise Invalid.together(problems)
 
-    def _check_referrers(self, connection: Connection, entity: str, record_id: int) -> None:
+    def _check_referrers(self, connection: Connection, entity: str, record: dict[str, Any]) -> None:
+        """``Conflict`` naming the first few records, by label, that still refer to ``record``."""
         for other in self.entities.values():
             sql = TABLES[other["name"]]
             for attribute in other["attributes"]:
                 if attribute["type"] != "reference" or attribute["entity"] != entity:
                     continue
-                where = sql.c[attribute["column"]] == record_id
+                where = sql.c[attribute["column"]] == record["Id"]
                 if other["name"] == entity:
-                    where = where & (sql.c.id != record_id)
+                    where = where & (sql.c.id != record["Id"])
+                first = select(sql).where(where).order_by(sql.c.id).limit(REFERRERS_SHOWN)
+                rows = connection.execute(first).all()
+                if not rows:
+                    continue
                 count = connection.execute(
                     select(func.count()).select_from(sql).where(where)
                 ).scalar_one()
-                if count:
-                    raise Conflict(
-                        f"{entity} {record_id} is still referred to by {count} "
-                        f"{other['name']} record{'s' if count != 1 else ''} through "
-                        f"{attribute['name']}; change or delete those first"
-                    )
+                labels = [self._label(other["name"], self._record(other["name"], r)) for r in rows]
+                more = ", ..." if count > len(rows) else ""
+                raise Conflict(
+                    f"{entity} {self._label(entity, record)} is still referred to by {count} "
+                    f"{other['name']} record{'s' if count != 1 else ''} through "
+                    f"{attribute['name']} ({', '.join(labels)}{more}); change or delete those first"
+                )

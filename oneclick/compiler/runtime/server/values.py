@@ -3,7 +3,8 @@
 ``read_record`` turns a JSON object into {attribute name: Python value}: unknown names,
 wrong types, text too long, numbers out of range or with too many digits, malformed dates,
 email addresses and phone numbers, missing mandatory values and unknown static entity keys
-raise ``Invalid``, whose message starts with the attribute's name. An empty string counts
+raise ``Invalid``, whose message starts with the first invalid attribute's name and whose
+``problems`` name every invalid attribute of the record. An empty string counts
 as no value. Defaults apply when creating. ``write_record`` turns a stored record back into
 JSON values: decimals as strings with the attribute's scale, dates in ISO 8601.
 """
@@ -24,13 +25,38 @@ TRUE_WORDS = ("true", "1", "yes", "on")
 FALSE_WORDS = ("false", "0", "no", "off")
 
 
-class Invalid(ValueError):
-    """A value that breaks the model; ``attribute`` is None for the request as a whole."""
+MAX_PROBLEMS = 50
 
-    def __init__(self, attribute: str | None, message: str) -> None:
+
+class Invalid(ValueError):
+    """Values that break the model; ``attribute`` is None for the request as a whole.
+
+    ``problems`` holds one ``{"attribute": name, "message": text without the name}`` per
+    invalid attribute (plus ``"missing": Id`` for a reference to a record that does not
+    exist), so a form can mark every field at once and name each by its label.
+    """
+
+    def __init__(self, attribute: str | None, message: str, *, missing: int | None = None) -> None:
         self.attribute = attribute
         self.message = f"{attribute}: {message}" if attribute else message
+        problem: dict[str, Any] = {"attribute": attribute, "message": message}
+        if missing is not None:
+            problem["missing"] = missing
+        self.problems = [problem]
         super().__init__(self.message)
+
+    @classmethod
+    def together(cls, found: list[Invalid]) -> Invalid:
+        """One ``Invalid`` for several: the first one's message, naming the others."""
+        combined = found[0]
+        if len(found) > 1:
+            others = [str(problem.attribute) for problem in found[1:]]
+            shown = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
+            combined = cls(
+                found[0].attribute, f"{found[0].problems[0]['message']} (also invalid: {shown})"
+            )
+            combined.problems = [p for problem in found for p in problem.problems][:MAX_PROBLEMS]
+        return combined
 
 
 def describe(raw: Any) -> str:
@@ -56,12 +82,10 @@ def read_record(
     if not isinstance(payload, dict):
         raise Invalid(None, f"expected a JSON object with the attributes of {entity['name']}")
     attributes = {a["name"]: a for a in entity["attributes"]}
-    for key in payload:
-        if key != "Id" and key not in attributes:
-            raise Invalid(
-                str(key)[:60],
-                f"{entity['name']} has no such attribute; expected one of " + ", ".join(attributes),
-            )
+    expected = f"{entity['name']} has no such attribute; expected one of " + ", ".join(attributes)
+    problems = [
+        Invalid(str(key)[:60], expected) for key in payload if key != "Id" and key not in attributes
+    ]
     values: dict[str, Any] = {}
     for name, attribute in attributes.items():
         if name in payload:
@@ -70,7 +94,12 @@ def read_record(
             continue
         else:
             raw = attribute["default"] if creating else None
-        values[name] = read_value(attribute, raw, statics)
+        try:
+            values[name] = read_value(attribute, raw, statics)
+        except Invalid as problem:
+            problems.append(problem)
+    if problems:
+        raise Invalid.together(problems)
     return values
 
 

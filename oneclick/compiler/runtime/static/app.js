@@ -3,9 +3,10 @@
  * Renders the screen named by <body data-screen="..."> from window.OneclickModel (model.js)
  * against the REST API under /api/, with the static entities of the bundled libraries from
  * window.OneclickLibs (each library's enums.js). A list screen shows a page of records with
- * links to the entity's form screen; a form screen creates a record, or edits the one named
- * by ?id=. Everything that comes from the model or the database reaches the page as text
- * (textContent, element properties), never as HTML.
+ * links to the entity's form screen, and shows it again after a delete; a form screen
+ * creates a record ("New ..."), or edits the one named by ?id= ("Edit ..."), and marks every
+ * field the server refused, named by its label. Everything that comes from the model or
+ * the database reaches the page as text (textContent, element properties), never as HTML.
  */
 (function () {
   "use strict";
@@ -33,11 +34,6 @@
     });
     (children || []).forEach((child) => child && node.appendChild(child));
     return node;
-  }
-
-  function humanize(name) {
-    const words = name.replace(/([a-z0-9])([A-Z])/g, "$1 $2").replace(/([A-Z])([A-Z][a-z])/g, "$1 $2");
-    return words.charAt(0) + words.slice(1).toLowerCase();
   }
 
   function entityNamed(name) {
@@ -118,18 +114,42 @@
     return String(value);
   }
 
-  function showError(box, data, inputs) {
+  /* An error answer in ``box``; on a form (``entity`` and its ``inputs`` by attribute name),
+   * every refused field is marked and listed under its label. */
+  function showError(box, data, entity, inputs) {
     Object.keys(inputs || {}).forEach((name) => {
       inputs[name].classList.remove("invalid");
       inputs[name].removeAttribute("aria-invalid");
     });
-    box.textContent = (data && data.error) || "Something went wrong.";
+    const problems = (inputs && data && data.problems) || [];
+    box.textContent = problems.length ? "" : (data && data.error) || "Something went wrong.";
     box.hidden = false;
-    if (inputs && data && has(inputs, data.attribute)) {
-      inputs[data.attribute].classList.add("invalid");
-      inputs[data.attribute].setAttribute("aria-invalid", "true");
-      inputs[data.attribute].focus();
+    if (!problems.length) {
+      return;
     }
+    const items = problems.map((problem) => el("li", { text: problemText(entity, inputs, problem) }));
+    box.appendChild(el("ul", {}, items));
+    const refused = problems.filter((problem) => has(inputs, problem.attribute));
+    refused.forEach((problem) => {
+      inputs[problem.attribute].classList.add("invalid");
+      inputs[problem.attribute].setAttribute("aria-invalid", "true");
+    });
+    if (refused.length) {
+      inputs[refused[0].attribute].focus();
+    }
+  }
+
+  function problemText(entity, inputs, problem) {
+    const attribute = entity.attributes.find((a) => a.name === problem.attribute);
+    if (!attribute) {
+      return problem.attribute ? problem.attribute + ": " + problem.message : problem.message;
+    }
+    if (!has(problem, "missing")) {
+      return attribute.title + ": " + problem.message;
+    }
+    const chosen = Array.from(inputs[attribute.name].options).find((o) => o.value === String(problem.missing));
+    const record = entityNamed(attribute.entity).title.toLowerCase() + (chosen ? ' "' + chosen.text + '"' : "");
+    return attribute.title + ": the " + record + " no longer exists; choose another";
   }
 
   /* ---- list screens ---- */
@@ -138,32 +158,38 @@
     const entity = entityNamed(screen.entity);
     const form = screenFor(entity.name, "form");
     const offset = Math.max(0, parseInt(new URLSearchParams(location.search).get("offset"), 10) || 0);
-    const message = el("p", { className: "error", role: "alert", hidden: true });
+    const message = el("div", { className: "error", role: "alert", hidden: true });
     const toolbar = el("div", { className: "toolbar" });
     if (form) {
-      toolbar.appendChild(el("a", { className: "button", href: pageUrl(form), text: "New " + humanize(entity.name).toLowerCase() }));
+      toolbar.appendChild(el("a", { className: "button", href: pageUrl(form), text: "New " + entity.title.toLowerCase() }));
     }
-    const headings = entity.attributes.map((a) => el("th", { scope: "col", text: humanize(a.name) }));
+    const headings = entity.attributes.map((a) => el("th", { scope: "col", text: a.title }));
     headings.push(el("th", { scope: "col", className: "actions", text: "Actions" }));
     const body = el("tbody");
     const table = el("table", { className: "records" }, [el("thead", {}, [el("tr", {}, headings)]), body]);
     const pager = el("nav", { className: "pager", "aria-label": "Pages" });
     [toolbar, message, table, pager].forEach((node) => root.appendChild(node));
 
-    const answer = await request("GET", apiUrl(entity) + "?limit=" + PAGE_SIZE + "&offset=" + offset);
-    if (!answer.ok) {
-      showError(message, answer.data);
-      return;
+    async function load() {
+      const answer = await request("GET", apiUrl(entity) + "?limit=" + PAGE_SIZE + "&offset=" + offset);
+      if (!answer.ok) {
+        showError(message, answer.data);
+        return;
+      }
+      body.textContent = "";
+      pager.textContent = "";
+      answer.data.items.forEach((record) => body.appendChild(renderRow(entity, form, record, message, load)));
+      if (!answer.data.items.length) {
+        const cell = el("td", { colSpan: headings.length, className: "empty", text: "No records yet." });
+        body.appendChild(el("tr", {}, [cell]));
+      }
+      renderPager(pager, answer.data);
     }
-    answer.data.items.forEach((record) => body.appendChild(renderRow(entity, form, record, message)));
-    if (!answer.data.items.length) {
-      const cell = el("td", { colSpan: headings.length, className: "empty", text: "No records yet." });
-      body.appendChild(el("tr", {}, [cell]));
-    }
-    renderPager(pager, answer.data);
+    await load();
   }
 
-  function renderRow(entity, form, record, message) {
+  /* One record's row; after a delete, ``reload`` shows the page (and its count) again. */
+  function renderRow(entity, form, record, message, reload) {
     const cells = entity.attributes.map((attribute) => {
       const cell = el("td", { className: "type-" + attribute.type + (attribute.type === "decimal" ? " amount" : "") });
       const value = displayValue(attribute, record[attribute.name]);
@@ -183,12 +209,13 @@
     cells.push(actions);
     const row = el("tr", { "data-id": String(record.Id) }, cells);
     remove.addEventListener("click", async () => {
-      if (!window.confirm("Delete " + humanize(entity.name).toLowerCase() + " " + recordLabel(entity, record) + "?")) {
+      if (!window.confirm("Delete " + entity.title.toLowerCase() + " " + recordLabel(entity, record) + "?")) {
         return;
       }
       const answer = await request("DELETE", apiUrl(entity, record.Id));
       if (answer.ok) {
-        row.remove();
+        message.hidden = true;
+        await reload();
       } else {
         showError(message, answer.data);
       }
@@ -289,14 +316,17 @@
     const list = screenFor(entity.name, "list");
     const back = list ? pageUrl(list) : "/";
     const id = new URLSearchParams(location.search).get("id");
-    const message = el("p", { className: "error", role: "alert", hidden: true });
+    const heading = (id ? "Edit " : "New ") + entity.title.toLowerCase();
+    document.querySelector("main h1").textContent = heading;
+    document.title = heading + " · " + model.title;
+    const message = el("div", { className: "error", role: "alert", hidden: true });
     const form = el("form", { className: "record", noValidate: true });
     const inputs = {};
     entity.attributes.forEach((attribute) => {
       const inputId = "field-" + attribute.column;
       const input = inputFor(attribute, inputId);
       inputs[attribute.name] = input;
-      const text = humanize(attribute.name) + (attribute.mandatory ? " *" : "");
+      const text = attribute.title + (attribute.mandatory ? " *" : "");
       const label = el("label", { for: inputId, text: text });
       form.appendChild(el("div", { className: "field type-" + attribute.type }, [label, input]));
     });
@@ -330,7 +360,7 @@
       if (answer.ok) {
         location.href = back;
       } else {
-        showError(message, answer.data, inputs);
+        showError(message, answer.data, entity, inputs);
       }
     });
   }
