@@ -21,18 +21,17 @@ from alembic.util import CommandError
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from oneclick.data.changes import SchemaChange
 from oneclick.data.drift import drift_on
-from oneclick.data.engine import READ_ONLY, lock_schema, make_engine, read_only
+from oneclick.data.engine import READ_ONLY, access_error, lock_schema, make_engine, read_only
 from oneclick.data.fingerprint import read_fingerprint, read_record, write_fingerprint
 from oneclick.data.plan import NO_CHANGE, plan_operations, render_script, run_operations
 from oneclick.data.snapshot import describe_live_schema, with_model
-from oneclick.errors import SchemaError, TransientError
+from oneclick.errors import SchemaError
 
 log = logging.getLogger(__name__)
-TRANSIENT_MARKS = ("locked", "could not connect", "connection refused", "lock timeout")
 
 
 class SchemaPlan(BaseModel):
@@ -158,10 +157,8 @@ def apply_schema(
                 return _unchanged(fingerprint, started)
         with engine.begin() as connection:
             done = _apply_locked(connection, metadata, fingerprint, app, release, plan)
-    except OperationalError as exc:
-        if any(mark in str(exc.orig) for mark in TRANSIENT_MARKS):
-            raise TransientError(f"the stage database is busy or unreachable: {exc.orig}") from exc
-        raise _failed(exc.orig) from exc
+    except DBAPIError as exc:
+        raise access_error(url, exc) or _failed(exc.orig) from exc
     except SchemaError:
         raise
     except (SQLAlchemyError, CommandError) as exc:

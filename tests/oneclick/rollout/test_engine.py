@@ -35,6 +35,7 @@ class Stage:
         self.runtime = LocalRuntime(root / "runtime", poll_interval=0.1, drain=0.0)
         self.libraries = compile_example_libraries(root / "libs")
         self.layout = root / "layout"
+        (root / "stage").mkdir(exist_ok=True)
 
     def config(self, settings: dict[str, dict[str, str]] = SETTINGS) -> StageConfig:
         url = SecretStr(f"sqlite:///{self.root / 'stage' / '{app}.db'}")
