@@ -4,8 +4,10 @@
 entity its shown name (``title``), table, API path, label attribute (the first text
 attribute, shown for a record) and resolved attributes, each with its shown name; the
 screens with their titles and pages; the settings (defaults as strings, parsed by the server
-at start); the secret names; and the bundled libraries. ``check_libraries`` makes sure the
-library builds given to the compiler cover every library and static entity the model uses.
+at start); the secret names; and the bundled libraries, each after the libraries it bundles
+(so a library's stylesheet loads after, and may refine, those of its own libraries).
+``check_libraries`` makes sure the library builds given to the compiler cover every library
+and static entity the model uses.
 """
 
 from __future__ import annotations
@@ -74,9 +76,21 @@ def describe_app(model: AppModel, libraries: Sequence[LibraryBuild]) -> dict[str
                 "version": build.version,
                 "styles": (build.path / LIBRARY_STYLES).is_file(),
             }
-            for build in sorted(libraries, key=lambda b: b.name)
+            for build in dependency_order(libraries)
         ],
     }
+
+
+def dependency_order(libraries: Sequence[LibraryBuild]) -> list[LibraryBuild]:
+    """Each library after the libraries it bundles; otherwise by name (deterministic)."""
+    pending = {build.name: build for build in libraries}
+    ordered: list[LibraryBuild] = []
+    while pending:
+        ready = [b for b in pending.values() if not any(r.name in pending for r in b.libraries)]
+        # a cycle cannot be published; should one reach us, keep going in name order
+        chosen = min(ready or pending.values(), key=lambda b: b.name)
+        ordered.append(pending.pop(chosen.name))
+    return ordered
 
 
 def _entity(model: AppModel, entity: Entity) -> dict[str, Any]:

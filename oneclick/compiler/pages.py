@@ -1,10 +1,11 @@
 """Render the client's HTML pages: ``index.html`` and one page per screen.
 
 Every page links the app's icon and stylesheet, then each bundled library's stylesheet (so
-a library theme can override the defaults), each library's ``enums.js``, the generated
-``model.js`` and the fixed ``app.js``, and carries a navigation bar to every declared
-screen. A screen page names its screen in ``<body data-screen=...>``; ``app.js`` renders the
-rest. All text from the model is HTML-escaped.
+a library theme can override the defaults; a library's after those of the libraries it
+bundles), each library's ``enums.js``, the generated ``model.js`` and the fixed ``app.js``,
+and carries a navigation bar to every declared screen. A screen page names its screen in
+``<body data-screen=...>``; ``app.js`` renders the rest. All text from the model is
+HTML-escaped.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from compiler_support import (
     build_hostile_root,
     compile_example_libraries,
     example_app,
+    library_model,
     load_module,
     needs_node,
     run_scripts,
@@ -24,7 +25,7 @@ from compiler_support import (
 )
 
 import oneclick.compiler
-from oneclick.compiler import compile_app, content_digest, schema_fingerprint
+from oneclick.compiler import compile_app, compile_library, content_digest, schema_fingerprint
 from oneclick.compiler.app import RUNTIME_SUFFIXES
 from oneclick.errors import BuildError
 from oneclick.libraries.build import LibraryBuild
@@ -135,7 +136,41 @@ def test_generated_spec_describes_entities_and_screens(
         "edit-employee.html",
     ]
     assert spec["secrets"] == ["PaymentsApiKey"]
-    assert [lib["styles"] for lib in spec["libraries"]] == [True, False]
+    assert [(lib["name"], lib["styles"]) for lib in spec["libraries"]] == [
+        ("money-formats", False),
+        ("finance-common", True),
+    ]
+
+
+def test_library_stylesheets_follow_the_libraries_they_bundle(tmp_path: Path) -> None:
+    # "a-brand" bundles "z-base"; by name it would come first and lose to the base's rules
+    sources = {
+        "z-base": "library: z-base\nversion: 1.0.0\nstyles: theme.css\n",
+        "a-brand": (
+            "library: a-brand\nversion: 2.0.0\nstyles: theme.css\n"
+            "libraries: [{name: z-base, version: 1.0.0}]\n"
+        ),
+    }
+    builds = []
+    for name, text in sources.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "theme.css").write_text(f":root {{ --accent: {name}; }}\n")
+        result = compile_library(library_model(text), tmp_path / name, tmp_path / "libs" / name)
+        builds.append(LibraryBuild.from_directory(result.path))
+    model = app_model(
+        "app: branded\nlibraries: [{name: a-brand, version: 2.0.0}]\n"
+        "entities: [{name: Thing, attributes: [{name: Size, type: long}]}]\n"
+        "screens: [{name: Things, kind: list, entity: Thing}]\n"
+    )
+    for order, out in ((builds, "one"), (list(reversed(builds)), "two")):
+        static = compile_app(model, order, tmp_path / out).path / "static"
+        for page in (static / "index.html", static / "screens" / "things.html"):
+            stylesheets = Page(page.read_text(encoding="utf-8")).stylesheets
+            assert stylesheets == [
+                "/static/style.css",
+                "/libs/z-base/styles.css",
+                "/libs/a-brand/styles.css",
+            ]
 
 
 @needs_node

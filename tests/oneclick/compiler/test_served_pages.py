@@ -31,8 +31,8 @@ SCREENS = {
 ICON = "/static/favicon.svg"
 STYLESHEETS = ["/static/style.css", "/libs/finance-common/styles.css"]
 SCRIPTS = [
-    "/libs/finance-common/enums.js",
     "/libs/money-formats/enums.js",
+    "/libs/finance-common/enums.js",
     "/static/model.js",
     "/static/app.js",
 ]
@@ -351,3 +351,33 @@ def test_browser_every_page_has_an_icon(app: RunningApp, browser: Browser) -> No
         browser.open(f"{app.url}{path}")
         assert browser.evaluate(icon) == [ICON, 32, 200], path
     assert '/favicon.ico HTTP/1.1" 404' not in app.log_text()
+
+
+@needs_chromium
+def test_browser_library_theme_styles_every_page(app: RunningApp, browser: Browser) -> None:
+    looks = (
+        "[getComputedStyle(document.querySelector('.app-header')).backgroundColor,"
+        "[...document.styleSheets].map(sheet => new URL(sheet.href).pathname)]"
+    )
+    for path in PAGES:
+        browser.open(f"{app.url}{path}")
+        # finance-common's theme.css sets the accent to #1f6f5c (the default is #2f5d8a)
+        assert browser.evaluate(looks) == ["rgb(31, 111, 92)", STYLESHEETS], path
+
+
+@needs_chromium
+def test_browser_library_enumerations_fill_selects(app: RunningApp, browser: Browser) -> None:
+    browser.open(f"{app.url}/static/screens/edit-expense.html")
+    options = browser.evaluate(
+        "[...document.querySelector('[name=Category]').options].map(o => [o.value, o.text])"
+    )
+    assert options == [
+        ["", "—"],
+        ["Travel", "Travel"],
+        ["Meals", "Meals and entertainment"],
+        ["Office", "Office supplies"],
+        ["Training", "Training & books"],
+    ]
+    libraries = "Object.keys(window.OneclickLibs)"
+    assert browser.evaluate(libraries) == ["money-formats", "finance-common"]
+    assert browser.evaluate("window.OneclickLibs['money-formats'].Currency.GBP") == "Pound sterling"
