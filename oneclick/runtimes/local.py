@@ -1,8 +1,12 @@
-"""The ``local`` stage runtime: each (stage, app) is one uvicorn process on this machine.
+"""The ``local`` stage runtime: each (stage, app) is one uvicorn process on this machine,
+reached at a stable address: a proxy of its own (``oneclick.runtimes.local_address``) on a
+port kept for good, which forwards to whichever instance the current record names.
 
 ``LocalRuntime(root).deploy(request)``, holding the (stage, app) lock:
 
-1. unpacks the image into ``root/images/<digest hex>`` (a cache shared by every stage);
+1. unpacks the image into ``root/images/<digest hex>`` (a cache shared by every stage), and
+   makes sure the address's proxy runs (started again on its port if it was stopped or
+   killed, forwarding to the previous instance, if any);
 2. starts ``<this python> -m uvicorn --app-dir <unpacked>/app server.main:app --host
    127.0.0.1 --port <free port>`` detached (setsid, its own process group), output to
    ``root/logs/<stage>/<app>/<release>.log``; its environment is this process's without any
@@ -10,16 +14,21 @@
    ``request.env``;
 3. polls ``/readyz`` until it answers 200 (and the request's ``hold`` is off), the process
    exits, the request is aborted, or ``ready_timeout`` passes;
-4. ready: records the instance (``oneclick.runtimes.state``) and only then stops the
-   previous instance, ``drain`` seconds later (clients that looked the stage up before the
-   switch still reach it); not ready: stops the new process, leaves the previous one running and
-   recorded, and raises ``DeployError`` with the reason and the end of the new process's
-   log, with every secret value scrubbed out.
+4. ready: records the instance (``oneclick.runtimes.state``), which switches the proxy to
+   it (each request that starts afterwards reaches it), and only then stops the previous
+   instance, ``drain`` seconds later (requests already under way finish); not ready: stops
+   the new process, leaves the previous one running and recorded, and raises
+   ``DeployError`` with the reason and the end of the new process's log, with every secret
+   value scrubbed out.
 
-The new process is recorded as *starting* from the moment it exists, and the previous one
-as *retiring* before it stops being the current one, so a deploy killed at any point leaves
+The new process is recorded as *starting* before it exists (with pid 0 until its pid is
+known; ``reap`` finds such a process by its exact command line), and the previous one as
+*retiring* before it stops being the current one, so a deploy killed at any point leaves
 every process it made in a record: ``reap`` (called at the start of every deploy, and by the
-rollout engine) and ``stop_all`` stop them.
+rollout engine) and ``stop_all`` stop them. ``stop``/``stop_all`` stop the proxies too, and
+a deploy of the recorded release (``oneclick up`` restores each stage app so) brings the
+app back at the same address; ``undeploy`` gives the address up. A first release that
+fails leaves no proxy running.
 
 Request environment values are never written anywhere but the child's environment.
 """
@@ -30,23 +39,32 @@ import logging
 import os
 import sys
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from oneclick.errors import BuildError, DeployError
 from oneclick.images import image_config, unpack_image
+from oneclick.runtimes.local_address import LocalAddresses
+from oneclick.runtimes.local_logs import Failure, append_header, failure_message, read_log
 from oneclick.runtimes.probe import healthy, ignore_progress, wait_ready
 from oneclick.runtimes.processes import (
     exit_code,
     free_port,
     is_running,
+    processes_mentioning,
     start_detached,
     stop_process,
 )
-from oneclick.runtimes.redact import redact
-from oneclick.runtimes.state import IN_FLIGHT, RETIRING, STARTING, InstanceRecord, StateStore
+from oneclick.runtimes.state import (
+    ADDRESS,
+    IN_FLIGHT,
+    RETIRING,
+    STARTING,
+    AddressRecord,
+    InstanceRecord,
+    StateStore,
+)
 from oneclick.runtimes.types import (
     DeployRequest,
     DeployResult,
@@ -57,17 +75,8 @@ from oneclick.runtimes.types import (
 log = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
-LOG_TAIL_LINES = 20
 PORT_ATTEMPTS = 3
 DRAIN_SECONDS = 1.0
-
-
-@dataclass(frozen=True)
-class _Failure:
-    """Why a new process did not become ready (``reason`` may hold the app's own words)."""
-
-    reason: str
-    port_taken: bool = False
 
 
 class LocalRuntime:
@@ -86,6 +95,7 @@ class LocalRuntime:
         self.stop_timeout = stop_timeout
         self.drain = drain
         self.state = StateStore(self.root)
+        self.addresses = LocalAddresses(self.state, stop_timeout)
 
     def deploy(self, request: DeployRequest) -> DeployResult:
         """Start ``request.release`` and make it the stage's instance once it is ready."""
@@ -97,19 +107,27 @@ class LocalRuntime:
             progress(f"unpacking image {request.image_digest}")
             app_dir, image_env = self._unpack(request)
             env = _environment(image_env, request.env)
-            record = self._start_ready(request, app_dir, env, progress)
+            address, started = self.addresses.ensure(request.stage, request.app)
+            if started:
+                progress(f"started the address of {request.app} on {request.stage}: {address.url}")
+            try:
+                record = self._start_ready(request, app_dir, env, progress)
+            except BaseException:
+                if previous is None:  # a first release that failed leaves nothing running
+                    self.addresses.stop(request.stage, request.app)
+                raise
             if previous is not None:
                 self.state.write(previous, RETIRING)
-            self.state.write(record)
+            self.state.write(record)  # the switch: the proxy forwards to it from here on
             self.state.delete(request.stage, request.app, STARTING)
-            progress(f"{request.app} {request.release} is ready at {record.url}")
+            progress(f"{request.app} {request.release} is ready at {address.url}")
             self._retire(previous, record, progress)
             self.state.delete(request.stage, request.app, RETIRING)
         log.info(
-            "deployed %s %s on %s at %s", request.app, request.release, request.stage, record.url
+            "deployed %s %s on %s at %s", request.app, request.release, request.stage, address.url
         )
         return DeployResult(
-            **_shared(record),
+            **_shared(record, address),
             log=Path(record.log),
             previous_release=previous.release if previous is not None else None,
         )
@@ -130,6 +148,7 @@ class LocalRuntime:
             if record is None:
                 return False
             stopped = stop_process(record.pid, record.app_dir, self.stop_timeout)
+            self.addresses.stop(stage, app)
         if stopped:
             log.info("stopped %s %s on %s", app, record.release, stage)
         return stopped
@@ -144,9 +163,12 @@ class LocalRuntime:
         for kind in IN_FLIGHT:
             for record in self.state.records(kind):
                 with self.state.locked(record.stage, record.app):
-                    if stop_process(record.pid, record.app_dir, self.stop_timeout):
+                    if self._stop_recorded(record):
                         stopped.append(self._check(record))
                     self.state.delete(record.stage, record.app, kind)
+        for address in self.state.addresses():
+            with self.state.locked(address.stage, address.app):
+                self.addresses.stop(address.stage, address.app)
         return stopped
 
     def reap(self, stage: str, app: str) -> list[str]:
@@ -160,8 +182,8 @@ class LocalRuntime:
             record = self.state.read(stage, app, kind)
             if record is None:
                 continue
-            if stop_process(record.pid, record.app_dir, self.stop_timeout):
-                what = f"{kind} {app} {record.release} (process {record.pid})"
+            if self._stop_recorded(record):
+                what = f"{kind} {app} {record.release} (process {record.pid or 'not recorded'})"
                 log.warning("stopped %s on %s, left by a deploy that did not finish", what, stage)
                 stopped.append(what)
             self.state.delete(stage, app, kind)
@@ -174,7 +196,20 @@ class LocalRuntime:
             record = self.state.read(stage, app)
             if record is not None:
                 stop_process(record.pid, record.app_dir, self.stop_timeout)
+            self.addresses.stop(stage, app)
+            self.state.delete(stage, app, ADDRESS)
             return self.state.delete(stage, app)
+
+    def _stop_recorded(self, record: InstanceRecord) -> bool:
+        """Stop a recorded process; one recorded before its pid was known is found by its
+        exact command line. True if one ran."""
+        if record.pid:
+            return stop_process(record.pid, record.app_dir, self.stop_timeout)
+        command = "\0".join(server_command(Path(record.app_dir), record.port)) + "\0"
+        found = processes_mentioning(command)
+        for pid in found:
+            stop_process(pid, record.app_dir, self.stop_timeout)
+        return bool(found)
 
     def _retire(
         self,
@@ -184,6 +219,8 @@ class LocalRuntime:
     ) -> None:
         """Stop the instance ``current`` replaces, if it still runs."""
         if previous is None or previous.pid == current.pid:
+            return
+        if not is_running(previous.pid, previous.app_dir):
             return
         progress(f"stopping previous release {previous.release} (process {previous.pid})")
         time.sleep(self.drain)  # clients that found it before the switch still reach it
@@ -220,16 +257,18 @@ class LocalRuntime:
     ) -> InstanceRecord:
         """Start the app and wait for it; a free port is retried if another took it."""
         log_path = self.root / "logs" / request.stage / request.app / f"{request.release}.log"
-        failure = _Failure("it was not started")
+        failure = Failure("it was not started")
         offset = 0
         for _attempt in range(PORT_ATTEMPTS):
             port = free_port(HOST)
-            offset = _append_header(log_path, request, port)
+            offset = append_header(log_path, request, port)
+            self.state.write(_record(request, app_dir, 0, port, log_path), STARTING)
             try:
                 pid = start_detached(
                     server_command(app_dir, port), env=env, cwd=app_dir, log_path=log_path
                 )
             except OSError as exc:
+                self.state.delete(request.stage, request.app, STARTING)
                 raise DeployError(
                     f"cannot start {request.app} {request.release} on {request.stage}: {exc}"
                 ) from exc
@@ -248,7 +287,7 @@ class LocalRuntime:
             if not failure.port_taken:
                 break
             progress(f"port {port} was taken; trying another")
-        raise DeployError(_failure_message(request, failure, log_path, offset))
+        raise DeployError(failure_message(request, failure, log_path, offset))
 
     def _discard(self, request: DeployRequest, pid: int, app_dir: Path) -> None:
         """Stop a new process that will not serve, and forget it."""
@@ -257,7 +296,7 @@ class LocalRuntime:
 
     def _wait_ready(
         self, pid: int, url: str, log_path: Path, offset: int, request: DeployRequest
-    ) -> _Failure | None:
+    ) -> Failure | None:
         """Poll ``/readyz`` until 200 (None), the process exits, the request is aborted or
         its ``ready_timeout`` passes."""
 
@@ -269,16 +308,17 @@ class LocalRuntime:
         if reason is None:
             return None
         exited = exit_code(pid) is not None
-        taken = exited and "address already in use" in _read_log(log_path, offset).lower()
-        return _Failure(reason, port_taken=taken)
+        taken = exited and "address already in use" in read_log(log_path, offset).lower()
+        return Failure(reason, port_taken=taken)
 
     def _check(self, record: InstanceRecord) -> InstanceStatus:
+        """Alive: the instance and its address's proxy run; healthy: ``/healthz`` answers
+        through the address."""
+        address = self.addresses.read(record.stage, record.app)
         alive = is_running(record.pid, record.app_dir)
-        return InstanceStatus(
-            **_shared(record),
-            alive=alive,
-            healthy=alive and healthy(record.url),
-        )
+        alive = alive and (address is None or self.addresses.running(address))
+        shared = _shared(record, address)
+        return InstanceStatus(**shared, alive=alive, healthy=alive and healthy(shared["url"]))
 
 
 def server_command(app_dir: Path, port: int) -> list[str]:
@@ -318,41 +358,13 @@ def _record(
     )
 
 
-def _append_header(log_path: Path, request: DeployRequest, port: int) -> int:
-    """Mark where the new process's output starts in its log; returns that offset."""
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    now = datetime.now(UTC).isoformat(timespec="seconds")
-    with log_path.open("ab") as output:
-        output.write(
-            f"=== {now} oneclick: starting {request.app} {request.release} "
-            f"({request.image_digest}) on stage {request.stage}, port {port} ===\n".encode()
-        )
-        return output.tell()
-
-
-def _read_log(log_path: Path, offset: int) -> str:
-    try:
-        with log_path.open("rb") as handle:
-            handle.seek(offset)
-            return handle.read().decode("utf-8", errors="replace")
-    except OSError:
-        return ""
-
-
-def _failure_message(request: DeployRequest, failure: _Failure, log_path: Path, offset: int) -> str:
-    lines = _read_log(log_path, offset).splitlines()[-LOG_TAIL_LINES:]
-    tail = "\n".join(f"  | {line}" for line in lines) or "  | (nothing)"
-    message = (
-        f"{request.app} {request.release} did not become ready on stage {request.stage}: "
-        f"{failure.reason}. It was stopped; the previous release, if any, keeps running. "
-        f"Last lines of {log_path}:\n{tail}"
-    )
-    return redact(message, request.env)
-
-
 _SHARED = {"stage", "app", "release", "digest", "url", "pid", "port", "started_at"}
 
 
-def _shared(record: InstanceRecord) -> dict[str, Any]:
-    """The fields an instance record has in common with results and statuses."""
-    return record.model_dump(include=_SHARED)
+def _shared(record: InstanceRecord, address: AddressRecord | None) -> dict[str, Any]:
+    """The fields an instance record has in common with results and statuses; ``url`` is
+    the stable address, if the app has one, and ``instance_url`` the instance's own."""
+    shared = record.model_dump(include=_SHARED)
+    if address is not None:
+        shared.update(url=address.url, instance_url=record.url)
+    return shared

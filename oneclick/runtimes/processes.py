@@ -39,9 +39,15 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def start_detached(
-    command: Sequence[str], *, env: Mapping[str, str], cwd: Path, log_path: Path
+    command: Sequence[str],
+    *,
+    env: Mapping[str, str],
+    cwd: Path,
+    log_path: Path,
+    pass_fds: Sequence[int] = (),
 ) -> int:
-    """Start ``command`` detached (setsid), output appended to ``log_path``; returns its pid."""
+    """Start ``command`` detached (setsid), output appended to ``log_path``, keeping open
+    only the descriptors ``pass_fds`` names; returns its pid."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as output:
         process = subprocess.Popen(
@@ -53,6 +59,7 @@ def start_detached(
             stderr=subprocess.STDOUT,
             start_new_session=True,
             close_fds=True,
+            pass_fds=tuple(pass_fds),
         )
     with _children_lock:
         _children[process.pid] = process
@@ -100,6 +107,26 @@ def is_running(pid: int, marker: str) -> bool:
     if state == ["Z"] or not cmdline:
         return False
     return marker.encode("utf-8", errors="surrogateescape") in cmdline
+
+
+def processes_mentioning(text: str) -> list[int]:
+    """Pids of live processes but this one whose command line (its arguments each ended by
+    a NUL byte, as ``/proc`` shows it) contains ``text``; none where ``/proc`` is missing.
+    How a process recorded before its pid was known is found again."""
+    if not PROC.is_dir():
+        return []
+    wanted = text.encode("utf-8", errors="surrogateescape")
+    found = []
+    for entry in PROC.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if wanted in cmdline and is_running(int(entry.name), text):
+            found.append(int(entry.name))
+    return found
 
 
 def stop_process(pid: int, marker: str, timeout: float = 10.0) -> bool:

@@ -1,6 +1,8 @@
 """The interface every stage runtime meets, and the values it takes and returns.
 
-A runtime runs one release of an app per stage. ``deploy`` starts the release from its image
+A runtime runs one release of an app per stage, reached at one ``url`` per (stage, app) that
+stays across releases (the local and docker runtimes put a small proxy there; Kubernetes a
+Service). ``deploy`` starts the release from its image
 (named by layout root and digest, or by ``image_reference`` for a container engine), waits
 until its ``/readyz`` answers 200, and only then retires the release it replaces; a release
 that never gets ready is stopped and the previous one keeps serving (``DeployError``).
@@ -89,6 +91,11 @@ class DeployResult(BaseModel):
     previous_release: str | None = None
     container: str | None = Field(default=None, description="the container ID, if any")
     instance: str | None = Field(default=None, description="e.g. deployment/<namespace>/<name>")
+    instance_url: str | None = Field(
+        default=None,
+        description="the instance's own address, behind the stable stage address ``url`` "
+        "(which a proxy forwards to it); None when ``url`` is the instance's",
+    )
 
 
 class InstanceStatus(BaseModel):
@@ -108,6 +115,11 @@ class InstanceStatus(BaseModel):
     healthy: bool = Field(description="its /healthz answered 200 (or: all replicas available)")
     container: str | None = Field(default=None, description="the container ID, if any")
     instance: str | None = Field(default=None, description="e.g. deployment/<namespace>/<name>")
+    instance_url: str | None = Field(
+        default=None,
+        description="the instance's own address, behind the stable stage address ``url`` "
+        "(which a proxy forwards to it); None when ``url`` is the instance's",
+    )
 
 
 class Runtime(Protocol):

@@ -78,9 +78,12 @@ def test_a_run_killed_mid_way_leaves_the_previous_release_serving_and_a_rerun_co
     if moment == "deploy wait":
         stage_block(stage, order=12, settings=BROKEN, secrets=SECRETS)
     state = StateStore(home / "runtime")
-    publish_and_kill(
-        next_version, stage, home, moment, lambda: state.read(stage, "expenses", STARTING)
-    )
+
+    def started() -> bool:  # recorded before it exists: its pid is 0 until it does
+        record = state.read(stage, "expenses", STARTING)
+        return record is not None and record.pid > 0
+
+    publish_and_kill(next_version, stage, home, moment, started)
     orphan = state.read(stage, "expenses", STARTING)
     assert ready(good.url), f"the previous release is not ready after a kill during {moment}"
     assert employees(good.url) == ["Ann"]

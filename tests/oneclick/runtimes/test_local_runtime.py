@@ -102,9 +102,11 @@ def test_redeploy_replaces_the_previous_release(
     second = runtime.deploy(request_for(publish("1.1.0"), layout))
 
     assert second.previous_release == "1.0.0"
+    assert second.url == first.url, "the stage address stays"
     assert get(f"{second.url}/info").json()["version"] == "1.1.0"
     assert not pid_exists(first.pid)
-    assert refuses(f"{first.url}/healthz")
+    assert first.instance_url is not None and first.instance_url != second.instance_url
+    assert refuses(f"{first.instance_url}/healthz")
     status = runtime.status("development", "expenses")
     assert status is not None and (status.release, status.alive) == ("1.1.0", True)
 
@@ -298,7 +300,9 @@ def test_deploys_to_one_stage_take_turns(
     assert (first.previous_release, last.previous_release) == (None, first.release)
     status = runtime.status("development", "expenses")
     assert status is not None and (status.release, status.alive) == (last.release, True)
-    assert find_processes(str(runtime.root)) == [last.pid]
+    address = runtime.addresses.read("development", "expenses")
+    assert address is not None
+    assert sorted(find_processes(str(runtime.root))) == sorted([last.pid, address.pid])
 
 
 def test_missing_image_is_a_deploy_error(tmp_path: Path, runtime: LocalRuntime) -> None:

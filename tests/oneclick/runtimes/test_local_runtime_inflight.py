@@ -63,7 +63,7 @@ def test_the_switch_waits_while_the_request_holds_it(
     assert runtime.state.read("development", "expenses", STARTING) is None
     assert runtime.state.read("development", "expenses", RETIRING) is None
     try:
-        httpx.get(f"{first.url}/healthz", timeout=2, trust_env=False)
+        httpx.get(f"{first.instance_url}/healthz", timeout=2, trust_env=False)
         raise AssertionError("the previous release still answers")
     except httpx.ConnectError:
         pass
@@ -82,14 +82,16 @@ def test_a_killed_deploy_leaves_a_record_that_reap_and_stop_all_act_on(
     assert orphan is not None
     os.kill(deployer.pid, signal.SIGKILL)
     deployer.wait(10)
-    assert sorted(find_processes(str(runtime.root))) == sorted([first.pid, orphan.pid])
+    address = runtime.addresses.read("development", "expenses")
+    assert address is not None
+    assert sorted(find_processes(str(runtime.root))) == sorted([first.pid, orphan.pid, address.pid])
     current = runtime.status("development", "expenses")
     assert current is not None and (current.release, current.healthy) == ("1.0.0", True)
 
     assert runtime.reap("development", "expenses") == [
         f"starting expenses 1.1.0 (process {orphan.pid})"
     ]
-    assert find_processes(str(runtime.root)) == [first.pid]
+    assert sorted(find_processes(str(runtime.root))) == sorted([first.pid, address.pid])
     assert runtime.reap("development", "expenses") == []
 
     deployer = subprocess.Popen(
