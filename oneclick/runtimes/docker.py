@@ -18,6 +18,12 @@
    the new container, leaves the previous one serving and raises ``DeployError`` with the
    reason and the container's last log lines, secrets scrubbed.
 
+Each (stage, app) is reached at one stable address across releases: a proxy container
+(``oneclick.runtimes.docker_address``) on a port kept for the app, made or started again at
+the start of a deploy, switched to the new container once it is ready (after the rename
+above), before the previous one is retired; results and statuses give that address as
+``url`` and the container's own as ``instance_url``.
+
 A container whose name still ends in ``-starting`` never became the stage's instance: a
 deploy killed mid-way left it. ``reap`` (at the start of every deploy, and from the rollout
 engine) removes such containers; ``status`` never reports them.
@@ -34,6 +40,7 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -45,7 +52,9 @@ from docker.models.containers import Container
 
 from oneclick.errors import DeployError, TransientError
 from oneclick.images.spec import APP_PORT
+from oneclick.runtimes.docker_address import DockerAddresses, is_proxy
 from oneclick.runtimes.docker_config import DockerRuntimeConfig
+from oneclick.runtimes.docker_image import find_image
 from oneclick.runtimes.probe import healthy, ignore_progress, wait_ready
 from oneclick.runtimes.redact import redact
 from oneclick.runtimes.types import DeployRequest, DeployResult, InstanceStatus, ProgressCallback
@@ -73,6 +82,7 @@ class DockerRuntime:
         self._auth = auth
         self._locks: dict[tuple[str, str], threading.Lock] = {}
         self._guard = threading.Lock()
+        self.addresses = DockerAddresses(self)
 
     @property
     def client(self) -> docker.DockerClient:
@@ -93,10 +103,19 @@ class DockerRuntime:
             try:
                 for leftover in self._reap(request.stage, request.app):
                     progress(f"removed {leftover}")
-                image = self._image(request, progress)
-                previous = self._containers(request.stage, request.app)
-                container, port = self._start_ready(request, image, previous, progress)
+                image = find_image(self.client, request, progress, self._auth)
+                previous = self.containers(request.stage, request.app)
+                current = previous[0] if previous else None
+                proxy = self.addresses.ensure(request.stage, request.app, image, current, progress)
+                address = _label(proxy, "url")
+                try:
+                    container, port = self._start_ready(request, image, previous, progress, address)
+                except BaseException:
+                    if current is None:  # a first release that failed leaves nothing
+                        self._remove(proxy)
+                    raise
                 container.rename(str(container.name).removesuffix(STARTING))
+                self.addresses.switch(proxy, container)
                 if previous:
                     time.sleep(self.config.drain)  # clients that found it still reach it
                 for old in previous:
@@ -115,7 +134,8 @@ class DockerRuntime:
             app=request.app,
             release=request.release,
             digest=request.image_digest,
-            url=_label(container, "url"),
+            url=address,
+            instance_url=_label(container, "url"),
             pid=int(container.attrs["State"]["Pid"]),
             port=port,
             started_at=_label(container, "started"),
@@ -126,38 +146,42 @@ class DockerRuntime:
 
     def status(self, stage: str, app: str) -> InstanceStatus | None:
         """The newest container of ``app`` on ``stage``, checked now; None if none."""
-        containers = self._containers(stage, app)
+        containers = self.containers(stage, app)
         return self._check(containers[0]) if containers else None
 
     def instances(self) -> list[InstanceStatus]:
         """Every container of this namespace, checked now."""
-        return [self._check(c) for c in self._containers()]
+        return [self._check(c) for c in self.containers()]
 
     def stop(self, stage: str, app: str) -> bool:
-        """Stop the containers of ``app`` on ``stage`` (they stay); True if one ran."""
+        """Stop the containers of ``app`` on ``stage`` and its address (they stay); True if
+        an instance ran."""
         stopped = False
-        for container in self._containers(stage, app):
+        for container in self.containers(stage, app, everything=True):
             if container.status == "running":
                 container.stop(timeout=self.config.stop_timeout)
-                stopped = True
+                stopped = stopped or not is_proxy(container)
         return stopped
 
     def stop_all(self) -> list[InstanceStatus]:
-        """Stop every running container of this namespace; returns them as they are now."""
+        """Stop every running container of this namespace; returns the instances among them
+        as they are now."""
         stopped = []
-        for container in self._containers():
+        for container in self.containers(everything=True):
             if container.status == "running":
                 container.stop(timeout=self.config.stop_timeout)
-                stopped.append(self._check(container))
+                if not is_proxy(container):
+                    stopped.append(self._check(container))
         return stopped
 
     def undeploy(self, stage: str, app: str) -> bool:
-        """Remove every container of ``app`` on ``stage``; True if there was one."""
+        """Remove every container of ``app`` on ``stage``, its address's too; True if there
+        was an instance."""
         with self._lock(stage, app):
-            containers = self._containers(stage, app, starting=True)
+            containers = self.containers(stage, app, everything=True)
             for container in containers:
                 self._remove(container)
-        return bool(containers)
+        return any(not is_proxy(container) for container in containers)
 
     def reap(self, stage: str, app: str) -> list[str]:
         """Remove the containers a killed deploy of ``app`` on ``stage`` left behind."""
@@ -166,7 +190,7 @@ class DockerRuntime:
 
     def _reap(self, stage: str, app: str) -> list[str]:
         removed = []
-        for container in self._containers(stage, app, starting=True):
+        for container in self.containers(stage, app, everything=True):
             if str(container.name).endswith(STARTING):
                 log.warning("removing %s, left by a deploy that did not finish", container.name)
                 self._remove(container)
@@ -177,51 +201,20 @@ class DockerRuntime:
         with self._guard:
             return self._locks.setdefault((stage, app), threading.Lock())
 
-    def _containers(
-        self, stage: str | None = None, app: str | None = None, *, starting: bool = False
+    def containers(
+        self, stage: str | None = None, app: str | None = None, *, everything: bool = False
     ) -> list[Container]:
-        """Containers of this namespace (of one stage and app), newest first; those still
-        ``-starting`` only when asked for."""
+        """The instances of this namespace (of one stage and app), newest first; with
+        ``everything``, also those still ``-starting`` and the address proxies."""
         labels = [f"{LABEL}.namespace={self.config.namespace}"]
         labels += [f"{LABEL}.stage={stage}"] if stage is not None else []
         labels += [f"{LABEL}.app={app}"] if app is not None else []
         found = self.client.containers.list(
             all=True, filters={"label": labels}, ignore_removed=True
         )
-        if not starting:
-            found = [c for c in found if not str(c.name).endswith(STARTING)]
+        if not everything:
+            found = [c for c in found if not str(c.name).endswith(STARTING) and not is_proxy(c)]
         return sorted(found, key=lambda c: str(c.attrs.get("Created", "")), reverse=True)
-
-    def _image(self, request: DeployRequest, progress: ProgressCallback) -> str:
-        """The image to run, pulled by digest from its registry if the engine lacks it."""
-        reference = request.image_reference
-        if not reference:
-            raise DeployError(
-                f"cannot deploy {request.app} {request.release} to {request.stage}: the docker "
-                "runtime runs images from a registry or an engine, and the release names "
-                "neither (no image reference); build it with a registry or the Docker backend"
-            )
-        try:
-            self.client.images.get(reference)
-            return reference
-        except docker.errors.ImageNotFound:
-            pass
-        if "@sha256:" not in reference:
-            raise DeployError(
-                f"cannot deploy {request.app} {request.release} to {request.stage}: image "
-                f"{reference} is not in the engine and is not a registry reference pinned by "
-                "digest; rebuild the release or point the stage at the engine that built it"
-            )
-        progress(f"pulling {reference}")
-        repository, _, digest = reference.partition("@")
-        try:
-            self.client.images.pull(repository, tag=digest, auth_config=self._auth)
-        except docker.errors.APIError as exc:
-            raise DeployError(
-                f"cannot deploy {request.app} {request.release} to {request.stage}: the "
-                f"engine could not pull {reference}: {exc.explanation or exc}"
-            ) from exc
-        return reference
 
     def _start_ready(
         self,
@@ -229,14 +222,15 @@ class DockerRuntime:
         image: str,
         previous: list[Container],
         progress: ProgressCallback,
+        address: str,
     ) -> tuple[Container, int]:
         """Start the container and wait for it; another port is tried if the first was taken."""
         reason, tail = "it was not started", ""
-        taken = {int(_label(c, "port") or 0) for c in self._containers()}
+        taken = {int(_label(c, "port") or 0) for c in self.containers(everything=True)}
         for _attempt in range(PORT_ATTEMPTS):
-            port = self._free_port(taken)
+            port = self.free_port(taken)
             taken.add(port)
-            container = self._run(request, image, port)
+            container = self._run(request, image, port, address)
             progress(f"started {request.app} {request.release} as {container.name} on {port}")
             try:
                 failure = self._wait_ready(container, port, request)
@@ -262,38 +256,69 @@ class DockerRuntime:
             )
         )
 
-    def _run(self, request: DeployRequest, image: str, port: int) -> Container:
-        config = self.config
-        host_network = config.network == "host"
-        inner_port = port if host_network else APP_PORT
-        url = f"http://{config.host}:{port}"
-        command = [
-            *("python", "-m", "uvicorn", "--app-dir", "/app", "server.main:app"),
-            *("--host", config.host if host_network else "0.0.0.0", "--port", str(inner_port)),
-        ]
-        labels = {
-            f"{LABEL}.namespace": config.namespace,
-            f"{LABEL}.app": request.app,
-            f"{LABEL}.stage": request.stage,
-            f"{LABEL}.release": request.release,
-            f"{LABEL}.digest": request.image_digest,
-            f"{LABEL}.port": str(port),
-            f"{LABEL}.url": url,
-            f"{LABEL}.started": datetime.now(UTC).isoformat(timespec="seconds"),
+    def labels(self, stage: str, app: str, port: int, **more: str) -> dict[str, str]:
+        """The labels of a container of ``app`` on ``stage`` reached on ``port``."""
+        found = {
+            "namespace": self.config.namespace,
+            "app": app,
+            "stage": stage,
+            "port": str(port),
+            "url": f"http://{self.config.host}:{port}",
+            "started": datetime.now(UTC).isoformat(timespec="seconds"),
+            **more,
         }
-        options: dict[str, Any] = {}
-        if not host_network:
+        return {f"{LABEL}.{name}": value for name, value in found.items()}
+
+    def _run(self, request: DeployRequest, image: str, port: int, address: str) -> Container:
+        def serve(host: str, inner_port: int) -> list[str]:
+            return [
+                *("python", "-m", "uvicorn", "--app-dir", "/app", "server.main:app"),
+                *("--host", host, "--port", str(inner_port)),
+            ]
+
+        labels = self.labels(
+            request.stage,
+            request.app,
+            port,
+            release=request.release,
+            digest=request.image_digest,
+            address=address,
+        )
+        return self.run_container(
+            image,
+            (f"oneclick-{request.stage}-{request.app}", STARTING),
+            port,
+            serve,
+            labels,
+            environment=dict(request.env),
+            volumes={path: {"bind": path, "mode": "rw"} for path in self.config.volumes},
+        )
+
+    def run_container(
+        self,
+        image: str,
+        name: tuple[str, str],
+        port: int,
+        command: Callable[[str, int], list[str]],
+        labels: dict[str, str],
+        **options: Any,
+    ) -> Container:
+        """Run ``command(host, port)`` in a new container named ``<name[0]>-<n><name[1]>``,
+        reached on ``port`` of the configured host (on the host network it listens there
+        itself; otherwise on ``APP_PORT``, published there)."""
+        config = self.config
+        listen = (config.host, port)
+        if config.network != "host":
+            listen = ("0.0.0.0", APP_PORT)
             options["ports"] = {f"{APP_PORT}/tcp": (config.host, port)}
         suffix = int(time.time() * 1000) % 10**10
         return self.client.containers.run(
             image,
-            command,
-            name=f"oneclick-{request.stage}-{request.app}-{suffix}{STARTING}",
+            command(*listen),
+            name=f"{name[0]}-{suffix}{name[1]}",
             detach=True,
-            environment=dict(request.env),
             labels=labels,
             network_mode=config.network,
-            volumes={path: {"bind": path, "mode": "rw"} for path in config.volumes},
             **options,
         )
 
@@ -309,7 +334,7 @@ class DockerRuntime:
         base_url = f"http://{self.config.host}:{port}"
         return wait_ready(base_url, request, ended, self.config.poll_interval)
 
-    def _free_port(self, taken: set[int]) -> int:
+    def free_port(self, taken: set[int]) -> int:
         low, high = self.config.port_range
         for port in range(low, high + 1):
             if port not in taken and _bindable(self.config.host, port):
@@ -328,14 +353,19 @@ class DockerRuntime:
             return
 
     def _check(self, container: Container) -> InstanceStatus:
+        """Alive: the container and its address run; healthy: ``/healthz`` answers at the
+        address (a container from before addresses: at its own URL)."""
+        proxy = self.addresses.find(_label(container, "stage"), _label(container, "app"))
         alive = container.status == "running"
-        url = _label(container, "url")
+        alive = alive and (proxy is None or proxy.status == "running")
+        url = _label(container, "address") or _label(container, "url")
         return InstanceStatus(
             stage=_label(container, "stage"),
             app=_label(container, "app"),
             release=_label(container, "release"),
             digest=_label(container, "digest"),
             url=url,
+            instance_url=_label(container, "url"),
             pid=int(container.attrs.get("State", {}).get("Pid", 0)),
             port=int(_label(container, "port") or 0),
             started_at=_label(container, "started"),

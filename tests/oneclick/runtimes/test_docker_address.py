@@ -1,0 +1,81 @@
+"""The docker runtime's stable stage address against a real engine: one URL per (stage, app)
+across releases, a rollback and a failed deploy, no failed request during a switch, and a
+killed or removed proxy container brought back on the same port by the next deploy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from docker.models.containers import Container
+
+from oneclick.errors import DeployError
+from oneclick.images import ImageResult
+from oneclick.images.spec import ImageSpec
+from oneclick.runtimes.docker import DockerRuntime
+from tests.docker_fixture import docker_base_image, docker_engine, leftover
+from tests.flows.rollout_support import LoadLoop
+from tests.oneclick.runtimes.test_docker_runtime import example, request_for, runtime
+
+__all__ = ["docker_base_image", "docker_engine", "example", "runtime"]
+
+Example = tuple[ImageSpec, ImageResult]
+
+
+def readyz_status(url: str) -> int:
+    return httpx.get(f"{url}/readyz", timeout=5, trust_env=False).status_code
+
+
+def proxy_of(runtime: DockerRuntime) -> Container:
+    proxy = runtime.addresses.find("test", "expenses")
+    assert proxy is not None
+    return proxy
+
+
+@pytest.fixture
+def loaded(runtime: DockerRuntime, example: Example, tmp_path: Path) -> Iterator[str]:
+    """The example app deployed once; yields its address."""
+    yield runtime.deploy(request_for(example, tmp_path, "1.0.0")).url
+
+
+def test_the_address_stays_across_releases_a_rollback_and_a_failed_deploy(
+    runtime: DockerRuntime, example: Example, tmp_path: Path, loaded: str
+) -> None:
+    with LoadLoop(lambda: loaded) as load:
+        second = runtime.deploy(request_for(example, tmp_path, "1.0.1"))
+        back = runtime.deploy(request_for(example, tmp_path, "1.0.0"))  # a rollback
+        broken = request_for(example, tmp_path, "1.0.2", ApprovalLimit="lots")
+        with pytest.raises(DeployError):
+            runtime.deploy(broken.model_copy(update={"ready_timeout": 4.0}))
+    assert load.failures == [] and load.ok > 50, (load.ok, load.failures[:5])
+    assert loaded == second.url == back.url
+    assert len({second.instance_url, back.instance_url, loaded}) == 3
+    status = runtime.status("test", "expenses")
+    assert status is not None and (status.url, status.release) == (loaded, "1.0.0")
+    assert status.alive and status.healthy and status.instance_url == back.instance_url
+    proxy = proxy_of(runtime)
+    assert proxy.labels["dev.oneclick.url"] == loaded
+    assert [i.release for i in runtime.instances()] == ["1.0.0"], "the proxy is no instance"
+
+    assert runtime.undeploy("test", "expenses") is True
+    assert leftover(runtime.client, runtime.config.namespace) == []
+
+
+def test_a_killed_or_removed_proxy_comes_back_on_its_port_with_the_next_deploy(
+    runtime: DockerRuntime, example: Example, tmp_path: Path, loaded: str
+) -> None:
+    proxy_of(runtime).kill()  # SIGKILL
+    status = runtime.status("test", "expenses")
+    assert status is not None and not status.alive and not status.healthy
+    again = runtime.deploy(request_for(example, tmp_path, "1.0.1"))
+    assert again.url == loaded and readyz_status(loaded) == 200
+
+    proxy_of(runtime).remove(force=True)
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{loaded}/readyz", timeout=5, trust_env=False)
+    once_more = runtime.deploy(request_for(example, tmp_path, "1.0.2"))
+    assert once_more.url == loaded and readyz_status(loaded) == 200
+    assert runtime.stop("test", "expenses") is True
+    assert proxy_of(runtime).status == "exited"
