@@ -19,11 +19,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 from oneclick.errors import BuildError
 
-COMMIT = re.compile(r"^[0-9a-f]{7,64}$")
+COMMIT = re.compile(r"[0-9a-f]{7,64}")
 
 
 def checkout(repository: str, commit: str, root: Path) -> Path:
-    if not COMMIT.match(commit):
+    if not COMMIT.fullmatch(commit):
         raise BuildError(f"{commit!r} is not a commit id (hexadecimal, 7 to 64 digits)")
     if repository.startswith("-"):
         raise BuildError(f"{repository!r} is not a repository URL or path")
@@ -33,8 +33,10 @@ def checkout(repository: str, commit: str, root: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".{commit[:12]}-", dir=target.parent))
     try:
-        _git("clone", "--quiet", "--no-checkout", "--", repository, str(scratch), about=repository)
-        _git("checkout", "--quiet", "--detach", commit, about=repository, cwd=scratch)
+        run_git(
+            "clone", "--quiet", "--no-checkout", "--", repository, str(scratch), about=repository
+        )
+        run_git("checkout", "--quiet", "--detach", commit, about=repository, cwd=scratch)
         try:
             scratch.rename(target)
         except OSError:
@@ -53,15 +55,26 @@ def model_directory(checkout_dir: Path, path: str) -> Path:
     return resolved
 
 
-def _git(*args: str, about: str, cwd: Path | None = None) -> None:
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true"}
-    result = subprocess.run(
-        ["git", *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=600, check=False
-    )
+def run_git(*args: str, about: str, cwd: Path | None = None) -> str:
+    """git's output; a failure is a ``BuildError`` naming ``about`` without credentials."""
+    result = _run(args, cwd)
     if result.returncode != 0:
         said = (result.stderr.strip().splitlines() or ["no message"])[-1]
         where = hide_credentials(about)
         raise BuildError(f"git {args[0]} of {where} failed: {said.replace(about, where)}")
+    return result.stdout
+
+
+def git_succeeds(*args: str, cwd: Path) -> bool:
+    """Whether git answers yes (exit 0), for the commands whose exit status is the answer."""
+    return _run(args, cwd).returncode == 0
+
+
+def _run(args: tuple[str, ...], cwd: Path | None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true"}
+    return subprocess.run(
+        ["git", *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=600, check=False
+    )
 
 
 def hide_credentials(url: str) -> str:

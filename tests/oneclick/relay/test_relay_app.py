@@ -84,7 +84,8 @@ def client(tmp_path: Path, events: Events) -> Iterator[httpx.Client]:
             secret=SecretStr(SECRET),
         ),
     ]
-    app = relay_app(lambda: sources, Deliveries(Catalog(f"sqlite:///{tmp_path / 'd.db'}")), events)
+    deliveries = Deliveries(Catalog(f"sqlite:///{tmp_path / 'd.db'}"))
+    app = relay_app(lambda: sources, deliveries, events, mirrors=tmp_path / "mirrors")
     with serving(app) as url, httpx.Client(base_url=url, trust_env=False) as http:
         yield http
 
@@ -119,7 +120,7 @@ def test_a_wrong_signature_is_refused_and_nothing_is_posted(
     headers["X-Hub-Signature-256"] = "sha256=" + sign("another-secret", body)
     response = client.post("/hooks/github", content=body, headers=headers)
     assert response.status_code == 401
-    assert "X-Hub-Signature-256 does not match" in response.json()["error"]
+    assert "not signed with the secret of a git source" in response.json()["error"]
     tampered = body.replace(COMMIT.encode(), b"0" * 40)
     response = client.post("/hooks/github", content=tampered, headers=github_headers(body))
     assert response.status_code == 401
@@ -132,9 +133,10 @@ def test_a_wrong_signature_is_refused_and_nothing_is_posted(
 def test_a_replayed_delivery_is_refused(client: httpx.Client, events: Events) -> None:
     body = github_push()
     assert client.post("/hooks/github", content=body, headers=github_headers(body)).is_success
-    again = client.post("/hooks/github", content=body, headers=github_headers(body))
-    assert again.status_code == 409
-    assert "delivery d-1 was already received" in again.json()["error"]
+    for delivery in ("d-1", "a-new-id"):
+        again = client.post("/hooks/github", content=body, headers=github_headers(body, delivery))
+        assert again.status_code == 409
+        assert "was already received: a replay" in again.json()["error"]
     assert len(events.posted) == 1
 
 
@@ -165,10 +167,10 @@ def test_what_is_not_a_push_to_a_watched_branch_is_answered_and_ignored(
 def test_unknown_repositories_providers_and_bodies_get_clear_answers(client: httpx.Client) -> None:
     body = json.dumps({"ref": "refs/heads/main", "repository": {"full_name": "x/y"}}).encode()
     response = client.post("/hooks/github", content=body, headers=github_headers(body))
-    assert response.status_code == 404
-    assert "no git source watches github repository 'x/y'" in response.json()["error"]
+    assert response.status_code == 401  # signed, but not for a repository a source watches
     assert client.post("/hooks/bitbucket", content=b"{}").status_code == 404
-    response = client.post("/hooks/github", content=b"not json", headers=github_headers(b"x"))
+    body = b"not json"
+    response = client.post("/hooks/github", content=body, headers=github_headers(body))
     assert response.status_code == 400 and "not JSON" in response.json()["error"]
 
 
