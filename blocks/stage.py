@@ -19,8 +19,8 @@ from oneclick.home import Home
 from oneclick.policies import PromotionPolicy
 from oneclick.registry import RegistryConfig
 from oneclick.runtimes.docker_config import DockerRuntimeConfig
-from oneclick.runtimes.kubernetes.config import KubernetesOptions, KubernetesRuntimeConfig
-from oneclick.stages import StageConfig
+from oneclick.runtimes.kubernetes.config import KubernetesOptions
+from oneclick.stages import StageConfig, stage_config
 
 
 class Stage(Block):
@@ -88,25 +88,8 @@ class Stage(Block):
     )
 
     def to_config(self, name: str, home: Home) -> StageConfig:
-        url = self.database_url or SecretStr(home.stage_database_url(name))
-        return StageConfig(
-            name=name,
-            order=self.order,
-            runtime=self.runtime,
-            database_url=url,
-            registry=self._registry(name),
-            docker=self.docker,
-            kubernetes=KubernetesRuntimeConfig(
-                kubeconfig=self.kubeconfig, **self.kubernetes.model_dump()
-            ),
-            settings=self.settings,
-            secrets={
-                app: {key: SecretStr(str(value)) for key, value in values.items()}
-                for app, values in self.secrets.get_secret_value().items()
-            },
-            requires_approval=self.requires_approval,
-            promotion=self.promotion,
-        )
+        data = self.model_dump(mode="json", context={"include_secrets": True})
+        return stage_config(name, data, home, self._registry(name))
 
     def _registry(self, stage: str) -> RegistryConfig | None:
         if not self.registry:

@@ -16,7 +16,12 @@ from tasks.catalog import find_release
 @flow(name="apply-configuration", **ROLLOUT_HOOKS)
 def apply_configuration(app: str, stage: StageName = "development") -> RolloutResult:
     """Roll the release ``stage`` runs of ``app`` with the stage block's settings and secrets
-    as they are now (after editing them in the block)."""
+    as they are now (after editing them in the block).
+
+    Args:
+        app: The app whose configuration changed.
+        stage: The stage whose block's settings or secrets changed.
+    """
     home = open_home()
     config = load_stage(stage, home)
     release = find_release(app, stage, None, home)

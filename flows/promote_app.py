@@ -54,7 +54,20 @@ def promote_app(
 ) -> RolloutResult:
     """Deploy what ``from_stage`` runs (or release ``version``) to ``to_stage``. A stage that
     requires approval waits up to ``approval_timeout`` seconds for a person's answer. A
-    frozen stage refuses it unless ``force`` with a ``reason``; ``by`` names who asked."""
+    frozen stage refuses it unless ``force`` with a ``reason``; ``by`` names who asked.
+
+    Args:
+        app: The app to promote.
+        from_stage: The stage whose release is promoted (the same image).
+        to_stage: The stage to deploy it to, with that stage's configuration.
+        version: A release version (or unique prefix) that succeeded on from_stage. Empty:
+            what from_stage runs now.
+        approval_timeout: Seconds to wait for a person's approval, on a stage that requires it.
+        force: Promote into a frozen stage (needs a reason; both are recorded).
+        reason: Why a frozen stage is forced.
+        by: Who asked, as the catalog records it. Empty: how the run was started.
+        scheduled: Set by promote-stage: a scheduled promotion leaves a rollback's pin alone.
+    """
     home = open_home()
     target = load_stage(to_stage, home)
     release = find_release(app, from_stage, version, home)

@@ -61,7 +61,13 @@ def _row(decision: Decision, outcome: str, reason: str) -> dict[str, str]:
 @flow(name="promote-stage")
 def promote_stage(stage: StageName, approval_timeout: int = 24 * 3600) -> list[dict[str, str]]:
     """Promote into ``stage`` every app its promotion policy makes eligible now. On a stage
-    that requires approval, each promotion waits up to ``approval_timeout`` seconds."""
+    that requires approval, each promotion waits up to ``approval_timeout`` seconds.
+
+    Args:
+        stage: The stage to promote into; its block's promotion policy names the source.
+        approval_timeout: Seconds each promotion waits for a person's approval, on a stage
+            that requires it.
+    """
     logger = get_run_logger()
     home = open_home()
     target = load_stage(stage, home)

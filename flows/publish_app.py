@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from prefect import flow
 
+from flows.forms import offer_in_forms
 from flows.rollout import ROLLOUT_HOOKS, roll_out
 from flows.stages import StageName, load_stage
 from flows.workspace import open_home
@@ -28,10 +29,20 @@ def publish_app(
     stage: StageName = "development",
     source_revision: str | None = None,
     repository: str | None = None,
+    by: str | None = None,
 ) -> RolloutResult:
     """Publish the app whose model is at ``path`` (a directory holding app.yaml) to ``stage``.
     With ``repository`` (a git URL or path), ``path`` is inside commit ``source_revision`` of
-    it, which is checked out first (as runs started by a git push do)."""
+    it, which is checked out first (as runs started by a git push do).
+
+    Args:
+        path: The app's directory (holding app.yaml), on the worker or inside the repository.
+        stage: The stage to publish to.
+        source_revision: The git commit to publish (with a repository); recorded with the
+            release. Empty: the working copy at path.
+        repository: A git URL or path to check the commit out of. Empty: path is local.
+        by: Who asked, as the catalog records it. Empty: how the run was started.
+    """
     home = open_home()
     stage_config = load_stage(stage, home)
     if repository:
@@ -45,4 +56,6 @@ def publish_app(
         if release is None:
             image = build_image(model, build, libraries, home, stage_config.registry)
             release = record_release(model, build, image, version, home, source_revision)
-    return roll_out(release, stage_config, home, "published to")
+    result = roll_out(release, stage_config, home, "published to", by=by)
+    offer_in_forms(model.app)
+    return result

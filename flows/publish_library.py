@@ -25,7 +25,13 @@ def publish_library(
     path: str, repository: str | None = None, source_revision: str | None = None
 ) -> LibraryResult:
     """Compile the library at ``path`` and store its build; the same build again changes nothing.
-    With ``repository``, ``path`` is inside commit ``source_revision`` of it."""
+    With ``repository``, ``path`` is inside commit ``source_revision`` of it.
+
+    Args:
+        path: The library's directory (holding library.yaml).
+        repository: A git URL or path to check the commit out of. Empty: path is local.
+        source_revision: The git commit to publish (with a repository).
+    """
     home = open_home()
     if repository:
         path = checkout_source(repository, require_commit(source_revision), path, home)

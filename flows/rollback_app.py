@@ -22,7 +22,14 @@ from tasks.catalog import find_rollback_release
 def rollback_app(
     app: str, stage: StageName = "development", to: str | None = None, by: str | None = None
 ) -> RolloutResult:
-    """Deploy to ``stage`` the release it ran before the current one, or release ``to``."""
+    """Deploy to ``stage`` the release it ran before the current one, or release ``to``.
+
+    Args:
+        app: The app to roll back.
+        stage: The stage to roll back; the app stays pinned there against scheduled promotions.
+        to: A release version (or unique prefix). Empty: the release the stage ran before.
+        by: Who asked, as the catalog records it. Empty: how the run was started.
+    """
     home = open_home()
     config = load_stage(stage, home)
     release = find_rollback_release(app, stage, to, home)

@@ -19,6 +19,7 @@ from prefect.exceptions import ObjectNotFound
 from prefect.schedules import Cron, Schedule
 
 from blocks import Stage
+from flows.forms import refresh_forms
 
 PROMOTE_STAGE = "promote-stage/promote-stage"
 
@@ -90,7 +91,10 @@ def sync_promotion_schedules() -> list[str]:
 
 @flow(name="sync-schedules")
 def sync_schedules() -> list[str]:
-    """Bring the promote-stage schedules up to date with the stage blocks' policies."""
+    """Bring the promote-stage schedules up to date with the stage blocks' policies, and the
+    stage dropdowns of the run forms with the stage blocks there are."""
+    updated = refresh_forms()
+    get_run_logger().info("run forms updated: %d deployment(s)", updated)
     try:
         slugs = sync_promotion_schedules()
     except ObjectNotFound:

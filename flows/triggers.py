@@ -8,6 +8,7 @@ from typing import Literal
 from prefect.events import DeploymentEventTrigger
 
 STAGE_BLOCK_TYPE = "oneclick Stage"
+STAGE_CHANGE = "stage edited: sync promotion schedules and run forms"
 
 
 def on_push(kind: Literal["app", "library"]) -> DeploymentEventTrigger:
@@ -32,8 +33,11 @@ def on_stage_change() -> DeploymentEventTrigger:
     """A stage block created, edited (in the UI or by `oneclick freeze`) or deleted: the
     promote-stage schedules follow the promotion policies."""
     return DeploymentEventTrigger(
-        name="stage edited: sync promotion schedules",
-        description="A stage block changed: bring the promote-stage schedules up to date.",
+        name=STAGE_CHANGE,
+        description=(
+            "A stage block changed: bring the promote-stage schedules and the stage "
+            "dropdowns of the run forms up to date."
+        ),
         expect={f"prefect.block-document.{action}" for action in ("created", "updated", "deleted")},
         match_related={
             "prefect.resource.role": "block-type",

@@ -10,7 +10,7 @@ the oneclick home, which only the ``local`` runtime can run); ``docker`` says ho
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
@@ -23,6 +23,9 @@ from oneclick.runtimes.kubernetes.config import KubernetesRuntimeConfig
 SETTING_PREFIX = "ONECLICK_SETTING_"
 SECRET_PREFIX = "ONECLICK_SECRET_"
 DATABASE_ENV = "ONECLICK_DATABASE_URL"
+
+if TYPE_CHECKING:
+    from oneclick.home import Home
 
 
 class StageConfig(BaseModel):
@@ -73,3 +76,29 @@ class StageConfig(BaseModel):
         for name in manifest.get("secrets", []):
             env[SECRET_PREFIX + name] = self.secrets[app][name].get_secret_value()
         return env
+
+
+def stage_config(
+    name: str, data: Mapping[str, Any], home: Home, registry: RegistryConfig | None
+) -> StageConfig:
+    """A stage block's fields, as JSON with the secrets revealed, as a ``StageConfig``: the one
+    conversion, for the block itself and for commands reading blocks over the REST API."""
+    secrets = data.get("secrets") or {}
+    return StageConfig(
+        name=name,
+        order=data.get("order", 0),
+        runtime=data.get("runtime", "local"),
+        database_url=SecretStr(data.get("database_url") or home.stage_database_url(name)),
+        registry=registry,
+        docker=DockerRuntimeConfig.model_validate(data.get("docker") or {}),
+        kubernetes=KubernetesRuntimeConfig(
+            kubeconfig=data.get("kubeconfig"), **(data.get("kubernetes") or {})
+        ),
+        settings=data.get("settings") or {},
+        secrets={
+            app: {key: SecretStr(str(value)) for key, value in values.items()}
+            for app, values in secrets.items()
+        },
+        requires_approval=bool(data.get("requires_approval")),
+        promotion=PromotionPolicy.model_validate(data.get("promotion") or {}),
+    )

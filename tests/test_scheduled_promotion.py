@@ -132,6 +132,7 @@ def test_a_schedule_fires_and_promotes_development_s_image_to_qa(
     upcoming = _flow_runs(api, "promote-stage/promote-stage", ["SCHEDULED"])
     assert upcoming and all(run["parameters"] == {"stage": "qa"} for run in upcoming)
     _upcoming_in_the_ui(api, tmp_path)
+    _run_form_in_the_ui(api, tmp_path)
     assert _scheduler_errors(home.prefect / "server.log") == []
 
 
@@ -158,3 +159,26 @@ def _upcoming_in_the_ui(api: str, profile: Path) -> None:
     assert "auto-scheduled" in text
     slugs = sorted(schedule["slug"] for schedule in deployment["schedules"])
     assert slugs == ["promote qa: * * * * * (UTC)", "promote qa: 0 2 * * * (UTC)"]
+
+
+def _run_form_in_the_ui(api: str, profile: Path) -> None:
+    """promote-app's custom-run form: the stages and the app are chosen from dropdowns of
+    the stage blocks and of the catalog's apps; optional values are plain fields."""
+    from tests.oneclick.compiler.chromium_support import chromium
+
+    deployment = httpx.get(f"{api}/deployments/name/promote-app/promote-app").json()
+    page = f"{api.removesuffix('/api')}/deployments/deployment/{deployment['id']}/run"
+    choices = (
+        "[...document.querySelectorAll('select')]"
+        ".map(s => [...s.options].map(o => o.value).filter(v => v).join(','))"
+        ".filter(v => v)"
+    )
+    with chromium(profile / "chromium") as browser:
+        browser.navigate(page)
+        browser.wait_for("document.body.innerText.includes('to_stage')", timeout=30)
+        selects = browser.evaluate(choices)
+        text = browser.evaluate("document.body.innerText")
+    assert selects.count("development,qa") == 2, selects  # from_stage, to_stage
+    assert "expenses" in selects, selects  # the app, published before
+    assert "The stage to deploy it to, with that stage's configuration." in text
+    assert "Property is type" not in text

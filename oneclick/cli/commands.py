@@ -15,6 +15,7 @@ from oneclick.cli.context import (
     person,
     run_flow,
 )
+from oneclick.errors import OneclickError
 
 
 @click.group()
@@ -33,7 +34,7 @@ def publish_app_command(context: Context, path: Path, stage: str, revision: str 
     def start() -> Any:
         from flows.publish_app import publish_app
 
-        return publish_app(str(path.resolve()), stage, revision)
+        return publish_app(str(path.resolve()), stage, revision, by=person())
 
     result = run_flow(context, start, stages=(stage,))
     click.secho(f"{result.app} {result.version} runs on {result.stage}: {result.url}", fg="green")
@@ -148,16 +149,23 @@ def undeploy(context: Context, app: str, stage: str) -> None:
 @click.command()
 @pass_context
 def stages(context: Context) -> None:
-    """The stage blocks and what they point at."""
-    context.connect()
-    from blocks import Stage
-    from flows.stages import stage_names
+    """The stage blocks and what they point at, in promotion order."""
+    from oneclick.cli.rest import block_data, stage_configs
 
-    for name in stage_names():
-        block = Stage.load(name)
-        assert isinstance(block, Stage)
-        config = block.to_config(name, context.home)
-        database = "embedded SQLite" if block.database_url is None else "configured URL"
+    api_url = context.api_url()
+    if api_url is None:
+        raise OneclickError("no Prefect server is running: start one with `oneclick up`")
+    names = block_data(api_url, "oneclick-stage")
+    if not names:
+        click.echo(
+            "no stage blocks yet: `oneclick demo` creates development, qa and production; "
+            "or create 'oneclick Stage' blocks in the Prefect UI (Blocks)"
+        )
+        return
+    configs = stage_configs(api_url, context.home, names)
+    for config in sorted(configs.values(), key=lambda c: (c.order, c.name)):
+        given = names[config.name].get("database_url")
+        database = "configured URL" if given else "embedded SQLite"
         approval = ", requires approval" if config.requires_approval else ""
         registry = f"  registry={config.registry.host}" if config.registry else ""
         where = {
@@ -165,7 +173,7 @@ def stages(context: Context) -> None:
             "kubernetes": f" namespace={config.kubernetes.namespace}",
         }.get(config.runtime, "")
         click.echo(
-            f"{config.order}  {name:<12} runtime={config.runtime}{where}{registry}  "
+            f"{config.order}  {config.name:<12} runtime={config.runtime}{where}{registry}  "
             f"database={database}{approval}"
         )
 

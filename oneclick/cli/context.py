@@ -21,11 +21,17 @@ class Context:
         self.debug = debug
         self.home = Home.from_env().ensure()
 
+    def api_url(self) -> str | None:
+        """The Prefect server's API: PREFECT_API_URL, or the one `up` started if it answers."""
+        from oneclick.cli.server import running_api_url
+
+        return os.environ.get("PREFECT_API_URL") or running_api_url(self.home)
+
     def connect(self) -> str:
         """Point Prefect at the running server (PREFECT_API_URL, or the one `up` started)."""
-        from oneclick.cli.server import running_api_url, server_environment
+        from oneclick.cli.server import server_environment
 
-        api_url = os.environ.get("PREFECT_API_URL") or running_api_url(self.home)
+        api_url = self.api_url()
         if not api_url:
             raise OneclickError("no Prefect server is running: start one with `oneclick up`")
         for key, value in server_environment(self.home, api_url).items():
@@ -40,9 +46,9 @@ class Context:
     def catalog_url(self) -> str:
         """The release catalog: the workspace block's when a server answers, read over the
         server's REST API (no Prefect import: `status` stays quick); else this home's."""
-        from oneclick.cli.server import running_api_url, workspace_catalog
+        from oneclick.cli.rest import workspace_catalog
 
-        api_url = os.environ.get("PREFECT_API_URL") or running_api_url(self.home)
+        api_url = self.api_url()
         return (workspace_catalog(api_url) if api_url else None) or self.home.catalog_url
 
 

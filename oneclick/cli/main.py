@@ -12,7 +12,17 @@ import sys
 
 import click
 
-from oneclick.cli import commands, kube, policies, relay, runtime, worker
+from oneclick.cli import (
+    check,
+    commands,
+    config,
+    history,
+    kube,
+    policies,
+    relay,
+    runtime,
+    worker,
+)
 from oneclick.cli.context import Context
 from oneclick.errors import OneclickError
 
@@ -25,7 +35,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.obj = Context(debug)
 
 
-for module in (commands, kube, policies, relay, runtime, worker):
+for module in (check, commands, config, history, kube, policies, relay, runtime, worker):
     for command in module.COMMANDS:
         cli.add_command(command)
 

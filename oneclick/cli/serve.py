@@ -9,25 +9,33 @@ from typing import cast
 
 from prefect import serve
 from prefect.deployments.runner import RunnerDeployment
+from prefect.utilities.callables import ParameterSchema
 
 from flows.deployments import DEPLOYMENTS, TAGS
+from flows.forms import choices, form_schema
 from flows.schedules import policy_schedules
 
 
 def main() -> None:
-    deployments = [
-        spec.flow().to_deployment(
-            spec.name,
-            description=spec.description,
-            tags=TAGS,
-            parameters=spec.served_parameters(),
-            triggers=list(spec.triggers),
-            schedules=policy_schedules() if spec.name == "promote-stage" else None,
+    stages, apps = choices()
+    deployments = []
+    for spec in DEPLOYMENTS:
+        flow = spec.flow()
+        # to_deployment is sync here; its annotation also allows the async form
+        deployment = cast(
+            RunnerDeployment,
+            flow.to_deployment(
+                spec.name,
+                description=spec.description,
+                tags=TAGS,
+                parameters=spec.served_parameters(),
+                triggers=list(spec.triggers),
+                schedules=policy_schedules() if spec.name == "promote-stage" else None,
+            ),
         )
-        for spec in DEPLOYMENTS
-    ]
-    # to_deployment is sync here; its annotation also allows the async form
-    serve(*[cast(RunnerDeployment, d) for d in deployments], print_starting_message=False)
+        deployment._parameter_openapi_schema = ParameterSchema(**form_schema(flow, stages, apps))
+        deployments.append(deployment)
+    serve(*deployments, print_starting_message=False)
 
 
 if __name__ == "__main__":

@@ -60,22 +60,6 @@ def running_api_url(home: Home) -> str | None:
     return api_url if _healthy(api_url) else None
 
 
-def workspace_catalog(api_url: str) -> str | None:
-    """The release catalog URL of the 'default' workspace block, if the server has one."""
-    query = {
-        "block_documents": {"name": {"any_": ["default"]}},
-        "block_types": {"slug": {"any_": ["oneclick-workspace"]}},
-        "include_secrets": True,
-    }
-    try:
-        answer = httpx.post(f"{api_url}/block_documents/filter", json=query, timeout=10)
-    except httpx.HTTPError:
-        return None
-    documents = answer.json() if answer.is_success else []
-    value = documents[0]["data"].get("catalog_url") if documents else None
-    return str(value) if value else None
-
-
 def server_environment(home: Home, api_url: str) -> dict[str, str]:
     return {
         "PREFECT_HOME": str(home.prefect),
@@ -157,9 +141,11 @@ def start_serving(home: Home, api_url: str) -> int:
 
 def _served(api_url: str) -> bool:
     """Whether the last deployment `oneclick.cli.serve` registers has its trigger."""
+    from flows.triggers import STAGE_CHANGE
+
     answer = httpx.post(f"{api_url}/automations/filter", json={}, timeout=5)
     names = {automation["name"] for automation in answer.json()} if answer.is_success else set()
-    return "stage edited: sync promotion schedules" in names
+    return STAGE_CHANGE in names
 
 
 def start_relay(home: Home, api_url: str, port: int) -> int:

@@ -67,6 +67,10 @@ def ensure_stages(context: Context) -> list[str]:
             promotion=policies.get(name, PromotionPolicy()),
         ).save(name)
         created.append(name)
+    if created:
+        from flows.forms import refresh_forms
+
+        refresh_forms()
     return created
 
 

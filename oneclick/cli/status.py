@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import click
 
 from oneclick.cli.context import Context
-from oneclick.data import detect_drift
+from oneclick.data.drift import detect_drift
 from oneclick.errors import OneclickError
 from oneclick.policies import active_freeze
 from oneclick.releases import Catalog, DeploymentView, Pins
@@ -30,13 +30,12 @@ HEADER = ("APP", "STAGE", "VERSION", "IMAGE", "SCHEMA", "DRIFT", "URL", "INSTANC
 
 def _stage_configs(context: Context, names: Iterable[str]) -> dict[str, StageConfig] | None:
     """Each named stage's configuration from its block; None when no server answers."""
-    try:
-        context.connect()
-    except OneclickError:
+    api_url = context.api_url()
+    if api_url is None:
         return None
-    from flows.stages import load_stage
+    from oneclick.cli.rest import stage_configs
 
-    return {name: load_stage(name, context.home) for name in set(names)}
+    return stage_configs(api_url, context.home, names)
 
 
 def _default_stage(context: Context, name: str) -> StageConfig:
@@ -104,7 +103,7 @@ def status_lines(context: Context, rows: list[DeploymentView]) -> Iterator[str]:
                 row.image_digest[7:19],
                 row.schema_fingerprint[7:19],
                 drift,
-                row.url or "-",
+                (instance.url if instance is not None else row.url) or "-",
                 _runs_as(instance),
                 _health(instance, stage),
             )

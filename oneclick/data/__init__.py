@@ -2,25 +2,34 @@
 
 ``plan_schema`` and ``apply_schema`` (``oneclick.data.apply``) are what the flows call;
 ``detect_drift`` (``oneclick.data.drift``) reports changes made outside oneclick.
+
+The names are loaded on first use: reading drift (``oneclick status``) does not import Alembic.
 """
 
 from __future__ import annotations
 
-from oneclick.data.apply import (
-    SchemaPlan,
-    SchemaResult,
-    apply_schema,
-    plan_schema,
-)
-from oneclick.data.changes import SchemaChange
-from oneclick.data.drift import DriftResult, detect_drift
+from typing import TYPE_CHECKING
 
-__all__ = [
-    "DriftResult",
-    "SchemaChange",
-    "SchemaPlan",
-    "SchemaResult",
-    "apply_schema",
-    "detect_drift",
-    "plan_schema",
-]
+from oneclick.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from oneclick.data.apply import SchemaPlan as SchemaPlan
+    from oneclick.data.apply import SchemaResult as SchemaResult
+    from oneclick.data.apply import apply_schema as apply_schema
+    from oneclick.data.apply import plan_schema as plan_schema
+    from oneclick.data.changes import SchemaChange as SchemaChange
+    from oneclick.data.drift import DriftResult as DriftResult
+    from oneclick.data.drift import detect_drift as detect_drift
+
+_WHERE = {
+    "DriftResult": "drift",
+    "SchemaChange": "changes",
+    "SchemaPlan": "apply",
+    "SchemaResult": "apply",
+    "apply_schema": "apply",
+    "detect_drift": "drift",
+    "plan_schema": "apply",
+}
+
+__all__ = sorted(_WHERE)
+__getattr__ = lazy_exports(__name__, _WHERE)

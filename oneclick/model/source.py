@@ -1,7 +1,7 @@
 """Read a YAML model file into plain data plus where every key and value came from.
 
-``load_source(path, file)`` parses with PyYAML's safe loader, but composes nodes instead of
-constructing objects so that every key and value keeps its position. The result is a
+``load_source(path, file)`` parses YAML 1.2 (``oneclick.model.yaml12``), composing nodes
+instead of constructing objects so that every key and value keeps its position. The result is a
 ``Source``: the data (dicts, lists, str, int, float, bool, None; dates stay the text they were
 written as), a ``SourceMap`` from data paths such as ``("entities", 0, "attributes", 2,
 "type")`` to 1-based (line, column), and the problems found on the way (duplicate keys,
@@ -18,17 +18,16 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import yaml
-from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.reader import ReaderError
 
 from oneclick.errors import ModelError, Problem
+from oneclick.model.yaml12 import PLAIN_TAGS, Loader, plain_value
 
 PathPart = str | int
 DataPath = tuple[PathPart, ...]
 
 _TAG = "tag:yaml.org,2002:"
-_PLAIN_TAGS = {f"{_TAG}{name}" for name in ("null", "bool", "int", "float")}
 _TEXT_TAGS = {f"{_TAG}str", f"{_TAG}timestamp", "!"}
 
 
@@ -76,7 +75,7 @@ def load_source(path: Path, file: str) -> Source:
     """Parse the YAML model at ``path``; ``file`` is the name used in problems."""
     text = _read_text(path, file)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=Loader)
     except yaml.MarkedYAMLError as exc:
         raise ModelError([_syntax_problem(exc, file)]) from exc
     except ReaderError as exc:
@@ -148,7 +147,6 @@ class _NodeReader:
         self.file = file
         self.marks = SourceMap()
         self.problems: list[Problem] = []
-        self._constructor = SafeConstructor()
         self._open: set[int] = set()
 
     def read(self, node: Node, path: DataPath) -> Any:
@@ -199,8 +197,8 @@ class _NodeReader:
     def _read_scalar(self, node: ScalarNode) -> Any:
         if node.tag in _TEXT_TAGS:
             return str(node.value)
-        if node.tag in _PLAIN_TAGS:
-            return self._constructor.construct_object(node)
+        if node.tag in PLAIN_TAGS:
+            return plain_value(node.tag, str(node.value))
         if not node.tag.startswith("!"):
             self._report(node, f"the tag {node.tag} is not supported; write a plain value")
         return str(node.value)

@@ -18,10 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Engine, create_engine, event, select, text
+from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session
 
 from oneclick.errors import CatalogError, TransientError
@@ -86,7 +84,24 @@ def _open(url: str) -> Engine:
         return engine
 
 
+def _head() -> str:
+    """The newest migration's revision: scripts are named ``NNNN_what.py``, revision NNNN."""
+    return max(p.name[:4] for p in (MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
+
+
 def _upgrade(engine: Engine) -> None:
+    """Bring the schema to the newest migration; a catalog already there costs one query
+    (and no Alembic import: commands that only read stay quick)."""
+    try:
+        with engine.connect() as connection:
+            current = connection.scalar(text("SELECT version_num FROM oneclick_catalog_version"))
+    except DatabaseError:
+        current = None
+    if current == _head():
+        return
+    from alembic import command
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
@@ -164,6 +179,14 @@ class Catalog:
             if version is None:
                 return ReleaseView.of(rows[0])
             return ReleaseView.of(_one_version(app, version, rows))
+
+    def releases(self, app: str | None = None) -> list[ReleaseView]:
+        """Every release (of ``app``), newest first."""
+        with self._session() as session:
+            query = select(Release).order_by(Release.id.desc())
+            if app is not None:
+                query = query.where(Release.app == app)
+            return [ReleaseView.of(row) for row in session.scalars(query)]
 
     def promotable(self, app: str, stage: str, version: str | None = None) -> ReleaseView:
         """What may leave ``stage`` for the next one: the release it runs now, or release
@@ -333,6 +356,11 @@ class Catalog:
                 )
             )
         return True
+
+    def apps(self) -> list[str]:
+        """Every app with a release, by name."""
+        with self._session() as session:
+            return list(session.scalars(select(Release.app).distinct().order_by(Release.app)))
 
     def deployments(
         self, app: str | None = None, limit: int | None = 100, stage: str | None = None

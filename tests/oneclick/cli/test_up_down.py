@@ -55,6 +55,9 @@ def test_up_serves_the_flows_and_down_stops_everything(tmp_path: Path) -> None:
         again = oneclick(home, "up", "--port", str(port))  # idempotent: the same server
         assert again.returncode == 0
         assert json.loads((home / "prefect" / "server.json").read_text())["pid"] == server_pid
+        none_yet = oneclick(home, "stages")
+        assert none_yet.returncode == 0, none_yet.stderr
+        assert "no stage blocks yet: `oneclick demo` creates" in none_yet.stdout
 
         # `up` returns once every deployment is served, with its triggers
         found = httpx.post(f"{api}/deployments/filter", json={"limit": 50}).json()
@@ -71,7 +74,7 @@ def test_up_serves_the_flows_and_down_stops_everything(tmp_path: Path) -> None:
                 pass
             time.sleep(0.5)
         unsigned = httpx.post(f"{relay}/hooks/github", content=b"{}")
-        assert unsigned.status_code == 400, unsigned.text
+        assert unsigned.status_code == 401, unsigned.text  # refused before the body is read
         [library] = [d for d in found if d["name"] == "publish-library"]
         created = httpx.Response(0)
         while time.monotonic() < deadline:  # the served deployment may still be registering

@@ -21,7 +21,7 @@ entities:
 settings:
   - {name: Limit, type: decimal, default: 12.5}
   - {name: Code, type: text, default: "007"}
-  - {name: On, type: boolean, default: yes}
+  - {name: On, type: boolean, default: true}
   - {name: Off, type: text, default: ~}
 """
 
@@ -41,6 +41,14 @@ def test_values_are_plain_data(tmp_path: Path) -> None:
     assert attributes[0] == {"name": "Title", "type": "text", "length": 20}
     assert attributes[1]["default"] == "2024-01-31"  # a date stays the text it was written as
     assert [s["default"] for s in source.data["settings"]] == [12.5, "007", True, None]
+
+
+def test_models_are_yaml_1_2_where_no_and_yes_are_text(tmp_path: Path) -> None:
+    text = "app: a\nlabels: [No, yes, on, Off, y, true, FALSE, 0777, 0o17, 0x1f, 1:20, ~, .inf]\n"
+    source = load_source(write(tmp_path, text), "model.yaml")
+    assert source.data["labels"] == [
+        "No", "yes", "on", "Off", "y", True, False, 777, 15, 31, "1:20", None, float("inf")
+    ]  # fmt: skip
     assert source.problems == []
 
 

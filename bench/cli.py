@@ -1,0 +1,76 @@
+"""What the quick commands cost, from one run on this machine: CPU seconds (user + system)
+of ``oneclick --help`` and of ``oneclick status``, beside a bare ``python -c pass``.
+
+    .venv/bin/python bench/cli.py [--rounds 5]
+
+``status`` reads a scratch home whose catalog has 3 apps on 2 stages (no Prefect server:
+the stages are the embedded defaults, and nothing runs). CPU time, not wall time, so other
+work on a busy machine counts less; the medians of the rounds are printed with their ratio to
+the bare interpreter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from oneclick.releases import Catalog, Phase  # noqa: E402
+
+
+def fill(home: Path) -> None:
+    catalog = Catalog(f"sqlite:///{home / 'catalog.db'}")
+    for index in range(3):
+        app = f"app-{index}"
+        digest = f"sha256:{index:064d}"
+        manifest = {"app": app, "digest": digest, "schema_fingerprint": "sha256:" + "f" * 64}
+        catalog.record_release(
+            manifest=manifest, model={}, version="1.0.0", image_digest=digest,
+            image_reference=f"layout@{digest}",
+        )  # fmt: skip
+        for stage in ("development", "qa"):
+            deployment = catalog.start_deployment(app, "1.0.0", stage, None)
+            catalog.finish_deployment(deployment, Phase.SUCCEEDED, url="http://127.0.0.1:9")
+
+
+def cpu(command: list[str], env: dict[str, str]) -> float:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=5)
+    rounds = parser.parse_args().rounds
+    oneclick = str(Path(sys.executable).with_name("oneclick"))
+    with tempfile.TemporaryDirectory(prefix="oneclick-bench-") as scratch:
+        home = Path(scratch)
+        fill(home)
+        env = {**os.environ, "ONECLICK_HOME": str(home)}
+        env.pop("PREFECT_API_URL", None)
+        commands = {
+            "python -c pass": [sys.executable, "-c", "pass"],
+            "oneclick --help": [oneclick, "--help"],
+            "oneclick status": [oneclick, "status"],
+        }
+        figures = {
+            name: statistics.median(cpu(command, env) for _ in range(rounds))
+            for name, command in commands.items()
+        }
+    bare = figures["python -c pass"]
+    for name, seconds in figures.items():
+        print(f"{name:<18} {seconds:6.3f} s CPU   {seconds / bare:5.1f}x the bare interpreter")
+
+
+if __name__ == "__main__":
+    main()
