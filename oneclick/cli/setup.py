@@ -36,6 +36,9 @@ def bring_up(context: Context, port: int, relay_port: int | None = None) -> str:
     from flows.schedules import sync_promotion_schedules
 
     sync_promotion_schedules()  # stage blocks made while no trigger listened yet
+    from oneclick.cli.restore import restore_stages
+
+    restore_stages(context.home, context.catalog_url())  # what the local stages ran
     relay_port = relay_port or int(os.environ.get("ONECLICK_RELAY_PORT", DEFAULT_RELAY_PORT))
     start_relay(context.home, api_url, relay_port)
     click.echo(f"git webhook relay: http://127.0.0.1:{relay_port}/hooks/<github|gitlab|gitea>")
