@@ -119,7 +119,9 @@ def _listen(stage: str, app: str, port: int) -> socket.socket:
 
 
 def _environment() -> dict[str, str]:
-    """The proxy's environment: this process's, without oneclick's own variables."""
-    env = {name: value for name, value in os.environ.items() if not name.startswith("ONECLICK_")}
+    """The proxy's environment: the search path and locale of this process, nothing else (it
+    needs no setting, secret or credential)."""
+    kept = ("PATH", "LANG", "LC_ALL", "TZ")
+    env = {name: os.environ[name] for name in kept if name in os.environ}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env

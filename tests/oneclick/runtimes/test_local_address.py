@@ -156,6 +156,9 @@ def test_the_proxy_forwards_methods_bodies_and_headers(
 
     chunked = client.post(f"{url}/echo/chunked", content=chunks()).json()
     assert chunked["json"] == {"Name": "streamed"}
+    address = runtime.addresses.read(STAGE, APP)
+    assert address is not None
+    assert b"ONECLICK_" not in Path(f"/proc/{address.pid}/environ").read_bytes()
 
 
 def test_a_process_recorded_before_its_pid_is_found_and_stopped(
