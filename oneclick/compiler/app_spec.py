@@ -19,6 +19,7 @@ from oneclick.compiler.attributes import AttributeInfo, describe_attribute, type
 from oneclick.compiler.names import api_path, display_name, page_name, table_name
 from oneclick.errors import BuildError
 from oneclick.libraries.build import LibraryBuild
+from oneclick.model.semver import parse_range
 from oneclick.model.types import AppModel, Entity, Screen, Setting
 
 LIBRARY_STYLES = "styles.css"
@@ -36,7 +37,7 @@ def check_libraries(model: AppModel, libraries: Sequence[LibraryBuild]) -> None:
         builds[build.name] = build
     for ref in model.libraries:
         found = builds.get(ref.name)
-        if found is None or found.version != ref.version:
+        if found is None or not parse_range(ref.version).admits(found.version):
             have = f"version {found.version}" if found else "no build"
             raise BuildError(
                 f"app {model.app} uses library {ref.name} {ref.version}, found {have}; "

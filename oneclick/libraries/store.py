@@ -11,10 +11,11 @@ build directory's files, ``manifest.json`` included).
   win, and the other compares its digest with the winner's.
 - ``get``, ``versions``, ``list`` read what is published; ``versions`` and
   ``static_entities`` make the store a ``LibraryCatalog`` for the model checks.
-- ``resolve(refs)`` answers the builds an app bundles: the listed libraries and everything
-  they depend on, sorted by name; two versions of one library, or a dependency cycle, is a
-  ``LibraryError``. Each build's files are checked against the digest it was published
-  with: a build changed in the store since is refused, never bundled.
+- ``resolve(refs)`` answers the builds an app bundles: the listed libraries (a range: the
+  newest published version it admits) and everything they depend on, sorted by name; two
+  versions of one library, or a dependency cycle, is a ``LibraryError``. Each build's files
+  are checked against the digest it was published with: a build changed in the store since
+  is refused, never bundled.
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ from pydantic import BaseModel, ConfigDict
 from oneclick.compiler.digest import content_digest
 from oneclick.errors import LibraryError
 from oneclick.libraries.build import LibraryBuild
-from oneclick.model.semver import is_semver, semver_key
-from oneclick.model.types import LIBRARY_NAME, LibraryRef
+from oneclick.model.semver import is_semver, newest_match, semver_key
+from oneclick.model.types import LIBRARY_NAME, LibraryRef, LibraryRequirement
 
 MANIFEST = "manifest.json"
 STAGING = ".partial"
@@ -136,8 +137,28 @@ class LibraryStore:
             for entity, records in build.static_entities.items()
         }
 
-    def resolve(self, refs: Sequence[LibraryRef]) -> builtins.list[LibraryBuild]:
-        """The builds of ``refs`` and all their dependencies, sorted by name."""
+    def pick(self, ref: LibraryRef | LibraryRequirement) -> LibraryRef:
+        """The exact version ``ref`` names: itself, or the newest published match of a range."""
+        if is_semver(ref.version):
+            return LibraryRef(name=ref.name, version=ref.version)
+        published = self.versions(ref.name)
+        try:
+            version = newest_match(ref.version, published)
+        except ValueError as exc:
+            raise LibraryError(f"library {ref.name}: {exc}") from exc
+        if version is None:
+            raise LibraryError(
+                f"no published version of library {ref.name} matches {ref.version}; "
+                f"published versions: {', '.join(published) or 'none'}; publish a matching "
+                "version or change the range in the app model"
+            )
+        return LibraryRef(name=ref.name, version=version)
+
+    def resolve(
+        self, refs: Sequence[LibraryRef | LibraryRequirement]
+    ) -> builtins.list[LibraryBuild]:
+        """The builds of ``refs`` (ranges: the newest published match) and all their
+        dependencies, sorted by name."""
         chosen: dict[str, tuple[LibraryBuild, tuple[str, ...]]] = {}
 
         def visit(ref: LibraryRef, trail: tuple[LibraryRef, ...]) -> None:
@@ -169,7 +190,7 @@ class LibraryStore:
                 visit(dependency, here)
 
         for ref in refs:
-            visit(ref, ())
+            visit(self.pick(ref), ())
         return [chosen[name][0] for name in sorted(chosen)]
 
     def list(self) -> builtins.list[LibraryBuild]:

@@ -20,8 +20,17 @@ from pathlib import Path, PurePosixPath
 from oneclick.errors import ModelError
 from oneclick.model.catalog import LibraryCatalog
 from oneclick.model.report import ProblemReport, names, suggest
+from oneclick.model.semver import is_semver, newest_match
 from oneclick.model.source import DataPath, Source
-from oneclick.model.types import BASIC_TYPES, AppModel, Attribute, Entity, LibraryModel, LibraryRef
+from oneclick.model.types import (
+    BASIC_TYPES,
+    AppModel,
+    Attribute,
+    Entity,
+    LibraryModel,
+    LibraryRef,
+    LibraryRequirement,
+)
 from oneclick.model.validation import validate_source
 from oneclick.model.values import default_problem
 
@@ -77,12 +86,14 @@ def check_unique(report: ProblemReport, items: Sequence[str], path: DataPath, no
 
 def check_library_refs(
     report: ProblemReport,
-    refs: Sequence[LibraryRef],
+    refs: Sequence[LibraryRef | LibraryRequirement],
     catalog: LibraryCatalog,
     *,
     own_name: str | None = None,
+    resolved: dict[str, str] | None = None,
 ) -> dict[str, Statics | None]:
-    """Check ``libraries:``; answer each listed library's static entities (None: unknown)."""
+    """Check ``libraries:``; answer each listed library's static entities (None: unknown).
+    An app's ranges are resolved to the newest published match, put in ``resolved``."""
     check_unique(report, [ref.name for ref in refs], ("libraries",), "library")
     found: dict[str, Statics | None] = {}
     for index, ref in enumerate(refs):
@@ -93,21 +104,29 @@ def check_library_refs(
             report.add((*path, "name"), f"library '{ref.name}' lists itself under libraries:")
             continue
         found[ref.name] = None
-        published = catalog.versions(ref.name)
+        try:
+            published = catalog.versions(ref.name)
+            version = newest_match(ref.version, published)
+        except ValueError as exc:
+            report.add((*path, "version"), f"library '{ref.name}' version {exc}")
+            continue
         if not published:
             report.add(
                 (*path, "name"),
                 f"library '{ref.name}' is not published; publish it first "
                 "(oneclick publish library PATH) or correct the name",
             )
-        elif ref.version not in published:
+        elif version is None:
             report.add(
                 (*path, "version"),
-                f"library '{ref.name}' has no published version {ref.version}; "
+                f"library '{ref.name}' has no published version "
+                f"{'' if is_semver(ref.version) else 'matching '}{ref.version}; "
                 f"published versions: {names(published)}",
             )
         else:
-            found[ref.name] = catalog.static_entities(ref.name, ref.version)
+            found[ref.name] = catalog.static_entities(ref.name, version)
+            if resolved is not None:
+                resolved[ref.name] = version
     return found
 
 
@@ -129,7 +148,9 @@ class _AppChecker:
 
     def run(self) -> None:
         app, report = self.app, self.report
-        self.libraries = check_library_refs(report, app.libraries, self.catalog)
+        self.libraries = check_library_refs(
+            report, app.libraries, self.catalog, resolved=self.versions
+        )
         check_unique(report, [e.name for e in app.entities], ("entities",), "entity")
         for index, entity in enumerate(app.entities):
             self.check_entity(entity, ("entities", index))

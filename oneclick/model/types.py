@@ -45,6 +45,16 @@ class LibraryRef(Strict):
     version: str = Field(pattern=SEMVER, description="its semantic version")
 
 
+class LibraryRequirement(Strict):
+    """An app's library: an exact version or a range (``oneclick.model.semver``); publish
+    bundles the newest published version the range admits."""
+
+    name: str = Field(pattern=LIBRARY_NAME, description="a published library's name")
+    version: str = Field(
+        min_length=1, description="an exact version (1.2.0) or a range (^1.2.0, ~1.2)"
+    )
+
+
 class Attribute(Strict):
     name: str = Field(pattern=PASCAL_NAME)
     type: str = Field(
@@ -107,7 +117,7 @@ class AppModel(Strict):
     app: str = Field(pattern=APP_NAME)
     title: str | None = None
     version: str = Field(default="0.1.0", pattern=SEMVER)
-    libraries: list[LibraryRef] = []
+    libraries: list[LibraryRequirement] = []
     entities: list[Entity] = []
     screens: list[Screen] = []
     settings: list[Setting] = []

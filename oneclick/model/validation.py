@@ -32,6 +32,7 @@ _NOUNS: dict[type[BaseModel], str] = {
     t.AppModel: "app",
     t.LibraryModel: "library",
     t.LibraryRef: "library reference",
+    t.LibraryRequirement: "library reference",
     t.Entity: "entity",
     t.Attribute: "attribute",
     t.Index: "index",

@@ -60,3 +60,43 @@ def test_a_directory_without_a_model_is_a_usage_error(tmp_path: Path) -> None:
     done = check(tmp_path, tmp_path / "home")
     assert done.returncode == 2
     assert "holds neither app.yaml nor library.yaml" in done.stderr
+
+
+def test_a_new_home_and_what_oneclick_writes_there_are_the_user_s_alone(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    home = tmp_path / "new" / "home"
+    done = subprocess.run(
+        [sys.executable, "-m", "oneclick.cli", "status"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**env, "ONECLICK_HOME": str(home)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert home.stat().st_mode & 0o777 == 0o700
+    assert (home / "catalog.db").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_range_is_checked_against_the_published_versions(tmp_path: Path) -> None:
+    from oneclick.compiler import compile_library
+    from oneclick.libraries import LibraryStore
+    from oneclick.model import MappingCatalog, load_library
+
+    home = tmp_path / "home"
+    source = EXAMPLES / "money-formats"
+    built = compile_library(load_library(source, MappingCatalog({})), source, tmp_path / "b")
+    LibraryStore(home / "libraries").publish(built.path)
+    uses = APP.replace(
+        "entities:", "libraries:\n  - {name: money-formats, version: ^0.3.0}\nentities:"
+    )
+    uses = uses.replace(
+        "  - {name: Done,", "  - {name: Cur, type: money-formats.Currency}\n      - {name: Done,"
+    )
+    (tmp_path / "app.yaml").write_text(uses)
+    done = check(tmp_path / "app.yaml", home)
+    assert done.returncode == 0, done.stdout + done.stderr
+    (tmp_path / "app.yaml").write_text(uses.replace("^0.3.0", "~0.4"))
+    done = check(tmp_path / "app.yaml", home)
+    assert done.returncode == 1
+    assert done.stdout.startswith(f"{tmp_path / 'app.yaml'}:4:36: library 'money-formats' has no")
+    assert "matching ~0.4; published versions: 0.3.0" in done.stdout

@@ -231,6 +231,39 @@ CASES = [
         "library 'finance-common' has no published version 1.3.0; published versions: 1.1.0, 1.2.0",
     ),
     Case(
+        "library-range-matches-nothing",
+        WITH_LIBRARY.replace("1.2.0", "^2.0.0") + "      - {name: Title, type: text}\n",
+        3,
+        37,
+        "library 'finance-common' has no published version matching ^2.0.0; published "
+        "versions: 1.1.0, 1.2.0",
+    ),
+    Case(
+        "library-range-malformed",
+        WITH_LIBRARY.replace("1.2.0", '">=1.2"') + "      - {name: Title, type: text}\n",
+        3,
+        37,
+        "library 'finance-common' version '>=1.2' is neither a semantic version nor a range: "
+        "write an exact version (1.2.0), a caret range (^1.2.0: any 1.x.y from 1.2.0 on) or "
+        "a tilde range (~1.2: any 1.2.x)",
+    ),
+    Case(
+        "library-version-partial",
+        WITH_LIBRARY.replace("1.2.0", '"1.2"') + "      - {name: Title, type: text}\n",
+        3,
+        37,
+        "library 'finance-common' version '1.2' is not a full version: write 1.2.0 for "
+        "exactly that version, or ~1.2 (any 1.2.x) or ^1.2 for a range",
+    ),
+    Case(
+        "library-range-resolves-to-an-older-version",
+        WITH_LIBRARY.replace("1.2.0", "~1.1")
+        + "      - {name: Pay, type: finance-common.PaymentMethod}\n",
+        7,
+        27,
+        "library 'finance-common' 1.1.0 has no static entity 'PaymentMethod'; it has: Category",
+    ),
+    Case(
         "library-listed-twice",
         WITH_LIBRARY.replace(
             "libraries:\n", "libraries:\n  - {name: finance-common, version: 1.1.0}\n"
@@ -452,6 +485,15 @@ def test_bad_app_model_is_reported_where_it_is(tmp_path: Path, case: Case) -> No
     matching = [p for p in problems if case.message in p.message]
     assert matching, found
     assert (matching[0].line, matching[0].column) == (case.line, case.column), found
+
+
+def test_a_range_bundles_the_newest_published_match(tmp_path: Path) -> None:
+    text = WITH_LIBRARY.replace("1.2.0", "^1.1.0") + (
+        "      - {name: Pay, type: finance-common.PaymentMethod, default: Card}\n"
+    )
+    (tmp_path / "app.yaml").write_text(text, encoding="utf-8")
+    model = load_app(tmp_path, CATALOG)  # PaymentMethod exists only in 1.2.0
+    assert model.libraries[0].version == "^1.1.0"
 
 
 def test_cases_are_distinct() -> None:
