@@ -96,6 +96,30 @@ class Home:
         return f"sqlite:///{self.root / 'stages' / stage / '{app}.db'}"
 
     def ensure(self) -> Home:
-        for path in (self.root, self.libraries, self.images, self.builds, self.runtime):
+        """The home's directories; a new home is made readable by its owner only (0700)."""
+        if not self.root.exists():
+            self.root.parent.mkdir(parents=True, exist_ok=True)
+            self.root.mkdir(mode=0o700, exist_ok=True)
+        for path in (self.libraries, self.images, self.builds, self.runtime):
             path.mkdir(parents=True, exist_ok=True)
         return self
+
+    def open_to_others(self) -> list[str]:
+        """The home and the databases and logs in it that other users can read or write:
+        the Prefect server's database holds the key to every stage secret."""
+        candidates = [
+            self.root,
+            *self.root.glob("*.db*"),
+            *(self.root / "prefect").glob("*"),
+            *self.root.glob("stages/*/*.db*"),
+            *self.root.glob("runtime/logs/**/*.log"),
+        ]
+        found = []
+        for path in candidates:
+            try:
+                mode = path.stat().st_mode & 0o777
+            except OSError:
+                continue
+            if mode & 0o077:
+                found.append(f"{path} ({mode:04o})")
+        return found

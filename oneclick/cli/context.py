@@ -66,8 +66,11 @@ def person() -> str:
 
 
 def run_flow(context: Context, start: Callable[[], Any], stages: tuple[str, ...] = ()) -> Any:
-    """Run a flow in process against the server, after checking the stages it names exist."""
-    context.connect()
+    """Run a flow in process against the server, after checking the stages it names exist.
+    If the server goes away meanwhile, the command ends within seconds saying so."""
+    from oneclick.cli.watch import server_watch
+
+    api_url = context.connect()
     if stages:
         from flows.stages import stage_names
 
@@ -78,4 +81,5 @@ def run_flow(context: Context, start: Callable[[], Any], stages: tuple[str, ...]
                     f"unknown stage {name!r} (stages: {', '.join(known) or 'none'}); "
                     "`oneclick stages` lists them"
                 )
-    return start()
+    with server_watch(api_url):
+        return start()

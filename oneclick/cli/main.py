@@ -42,6 +42,7 @@ for module in (check, commands, config, history, kube, policies, relay, runtime,
 
 def main() -> None:
     debug = "--debug" in sys.argv or os.environ.get("ONECLICK_DEBUG") == "1"
+    os.umask(0o077)  # what oneclick and the processes it starts write is its user's alone
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:

@@ -24,6 +24,15 @@ DEFAULT_STAGES: dict[str, tuple[int, dict[str, str]]] = {
 def bring_up(context: Context, port: int, relay_port: int | None = None) -> str:
     from oneclick.cli.server import start_relay, start_server, start_serving
 
+    loose = context.home.open_to_others()
+    if loose:
+        click.secho(
+            f"warning: other users can read {len(loose)} path(s) of ONECLICK_HOME, which holds "
+            f"the key to every stage secret: {', '.join(loose[:5])}"
+            f"{' …' if len(loose) > 5 else ''}; fix it with: chmod -R go-rwx {context.home.root}",
+            fg="yellow",
+            err=True,
+        )
     click.echo("starting the Prefect server (the first start takes about 20 s) ...")
     api_url = start_server(context.home, port)
     os.environ["PREFECT_API_URL"] = api_url

@@ -43,9 +43,15 @@ def alive(pid: int) -> bool:
 @pytest.mark.timeout(600)
 def test_up_serves_the_flows_and_down_stops_everything(tmp_path: Path) -> None:
     home = tmp_path / "home"
+    home.mkdir()
+    home.chmod(0o755)  # made by hand, open to every user: `up` says so and how to fix it
     port, relay_port = free_port(), free_port()
     up = oneclick(home, "up", "--port", str(port), "--relay-port", str(relay_port))
     assert up.returncode == 0, up.stderr
+    assert "other users can read 1 path(s) of ONECLICK_HOME" in up.stderr
+    assert f"{home} (0755)" in up.stderr and f"chmod -R go-rwx {home}" in up.stderr
+    for written in ("prefect/prefect.db", "prefect/server.log", "catalog.db"):
+        assert (home / written).stat().st_mode & 0o777 == 0o600, written
     assert f"Prefect server: http://127.0.0.1:{port}" in up.stdout
     api = f"http://127.0.0.1:{port}/api"
     server_pid = json.loads((home / "prefect" / "server.json").read_text())["pid"]
