@@ -126,7 +126,7 @@ def start_server(home: Home, port: int) -> str:
 def start_serving(home: Home, api_url: str) -> int:
     """Serve oneclick's flows as deployments, unless that already runs; returns the pid
     once the deployments (and so their triggers) are registered."""
-    env = {"PREFECT_RUNNER_POLL_FREQUENCY": "2"}
+    env = {"PREFECT_RUNNER_POLL_FREQUENCY": "1"}
     pid = _start_once(home, api_url, _serve_state(home), ["-m", "oneclick.cli.serve"], env)
     deadline = time.monotonic() + HEALTH_TIMEOUT
     while not _served(api_url):
