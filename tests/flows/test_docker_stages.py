@@ -73,6 +73,7 @@ def test_publish_and_promote_across_two_docker_stages(
     containers = client.containers.list(
         filters={"label": [f"{LABEL}.namespace={docker_stages.namespace}", f"{LABEL}.app=expenses"]}
     )
+    containers = [c for c in containers if c.labels.get(f"{LABEL}.role") != "address"]
     by_stage = {c.labels[f"{LABEL}.stage"]: c for c in containers}
     assert set(by_stage) == {"docker-dev", "docker-qa"}
     assert {c.labels[f"{LABEL}.digest"] for c in containers} == {dev.image_digest}
@@ -106,7 +107,8 @@ def test_publish_and_promote_across_two_docker_stages(
     left = client.containers.list(
         all=True, filters={"label": [f"{LABEL}.namespace={docker_stages.namespace}"]}
     )
-    assert [c.labels[f"{LABEL}.stage"] for c in left] == ["docker-dev"]
+    kinds = sorted((c.labels[f"{LABEL}.stage"], c.labels.get(f"{LABEL}.role", "")) for c in left)
+    assert kinds == [("docker-dev", ""), ("docker-dev", "address")]  # the app and its address
     with pytest.raises(httpx.TransportError):
         httpx.get(f"{qa.url}/readyz")
 
