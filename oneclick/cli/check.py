@@ -21,15 +21,13 @@ from oneclick.cli.context import Context, pass_context
 def check(context: Context, path: Path) -> None:
     """Check the app or library model at PATH (a model file or its directory): every
     problem as file:line:column, exit code 1 if there is any."""
-    from oneclick.errors import ModelError
+    from oneclick.errors import ModelError, OneclickError
     from oneclick.libraries.store import LibraryStore
     from oneclick.model.load import APP_FILE, LIBRARY_FILE, load_app, load_library
 
     is_library = path.name == LIBRARY_FILE or (path / LIBRARY_FILE).is_file()
     if path.is_dir() and not (path / APP_FILE).exists() and not is_library:
-        raise click.BadParameter(
-            f"{path} holds neither {APP_FILE} nor {LIBRARY_FILE}", param_hint="PATH"
-        )
+        raise OneclickError(f"{path} holds neither {APP_FILE} nor {LIBRARY_FILE}")
     libraries = LibraryStore(context.home.libraries)
     try:
         if is_library:

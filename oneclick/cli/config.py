@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from oneclick.cli.context import Context, pass_context, run_flow
+from oneclick.errors import OneclickError
 
 if TYPE_CHECKING:
     from blocks import Stage
@@ -143,16 +144,15 @@ def _check_setting(target: Target, name: str, value: str) -> None:
         raise click.UsageError(f"{name} is a secret: `set --secret {name}` reads it from a prompt")
     declared = target.settings.get(name)
     if declared is None:
-        raise click.BadParameter(
+        raise OneclickError(
             f"{target.app} {target.release.version} declares no setting {name!r} "
-            f"(it declares: {target.declared()})",
-            param_hint="NAME",
+            f"(it declares: {target.declared()})"
         )
     kind = declared.get("type", "text")
     typed: Any = value.lower() == "true" if value.lower() in ("true", "false") else value
     problem = default_problem(kind, typed if kind == "boolean" else value)
     if problem is not None:
-        raise click.BadParameter(f"{name} is a {kind}: expected {problem}", param_hint="VALUE")
+        raise OneclickError(f"{name} is a {kind}: expected {problem}")
 
 
 def _read_secret(name: str) -> str:
@@ -197,10 +197,9 @@ def set_value(target: Target, assignment: str, secret: bool) -> None:
                 "and type the value at the prompt (or pipe it to stdin)"
             )
         if assignment not in target.secrets:
-            raise click.BadParameter(
+            raise OneclickError(
                 f"{target.app} {target.release.version} declares no secret {assignment!r} "
-                f"(it declares: {target.declared()})",
-                param_hint="NAME",
+                f"(it declares: {target.declared()})"
             )
         secrets[assignment] = _read_secret(assignment)
         what = f"secret {assignment}"
@@ -219,11 +218,11 @@ def unset_value(target: Target, name: str) -> None:
     """Remove setting or secret NAME (a setting then takes the model's default)."""
     settings, secrets = target.values()
     if name not in settings and name not in secrets:
-        raise click.BadParameter(f"{name!r} is not set on {target.stage}", param_hint="NAME")
+        raise OneclickError(f"{name!r} is not set on {target.stage}")
     declared = target.settings.get(name)
     needed = name in target.secrets or (declared is not None and declared.get("default") is None)
     if needed:
-        raise click.UsageError(
+        raise OneclickError(
             f"{target.app} {target.release.version} needs {name}: without it the stage could "
             "not run the release; set another value instead"
         )

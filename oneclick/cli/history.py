@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from oneclick.cli.context import Context, pass_context
+from oneclick.errors import OneclickError
 
 if TYPE_CHECKING:
     from oneclick.libraries import LibraryStore
@@ -35,7 +36,7 @@ def _known_app(catalog: Catalog, app: str) -> list[ReleaseView]:
     releases = catalog.releases(app)
     if not releases:
         known = ", ".join(catalog.apps()) or "none yet"
-        raise click.BadParameter(f"no release of {app!r} is recorded (apps: {known})")
+        raise OneclickError(f"no release of {app!r} is recorded (apps: {known})")
     return releases
 
 
@@ -150,7 +151,7 @@ def libraries(context: Context, name: str | None) -> None:
         return
     versions = store.versions(name)
     if not versions and not any(lib == name for lib, _ in bundled):
-        raise click.BadParameter(f"no library {name!r} is published", param_hint="NAME")
+        raise OneclickError(f"no library {name!r} is published: `oneclick libraries` lists them")
     running = _running(catalog)
     rows = [("VERSION", "DIGEST", "BUNDLED BY", "RUNS ON")]
     for version in sorted(set(versions) | {v for lib, v in bundled if lib == name}, key=semver_key):

@@ -48,6 +48,10 @@ def main() -> None:
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(1)
+    except click.UsageError as exc:  # one line, and where to read more
+        command = exc.ctx.command_path if exc.ctx is not None else "oneclick"
+        click.secho(f"error: {exc.format_message()} (`{command} --help`)", fg="red", err=True)
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)

@@ -56,10 +56,10 @@ def test_every_problem_is_printed_at_its_place_and_exits_1(tmp_path: Path) -> No
     assert "2 problems" in done.stderr
 
 
-def test_a_directory_without_a_model_is_a_usage_error(tmp_path: Path) -> None:
+def test_a_directory_without_a_model_is_one_clear_line(tmp_path: Path) -> None:
     done = check(tmp_path, tmp_path / "home")
-    assert done.returncode == 2
-    assert "holds neither app.yaml nor library.yaml" in done.stderr
+    assert done.returncode == 1
+    assert done.stderr.strip() == f"error: {tmp_path} holds neither app.yaml nor library.yaml"
 
 
 def test_a_new_home_and_what_oneclick_writes_there_are_the_user_s_alone(tmp_path: Path) -> None:
