@@ -118,7 +118,12 @@ def unpin(context: Context, app: str, stage: str) -> None:
 
 
 @click.command()
-@click.option("--sync", is_flag=True, help="Write the policies' schedules onto Prefect now.")
+@click.option(
+    "--sync",
+    is_flag=True,
+    help="Write the policies' schedules, and the stage and app choices of the run forms, "
+    "onto Prefect's deployments now.",
+)
 @pass_context
 def schedule(context: Context, sync: bool) -> None:
     """Each stage's promotion policy: its next runs (in their time zones), whether it is
@@ -130,10 +135,12 @@ def schedule(context: Context, sync: bool) -> None:
     from oneclick.releases import Catalog
 
     if sync:
+        from flows.forms import refresh_forms
         from flows.schedules import sync_promotion_schedules
 
         slugs = sync_promotion_schedules()
         click.echo(f"promote-stage schedules: {', '.join(slugs) or 'none'}")
+        click.echo(f"run forms updated: {refresh_forms()} deployment(s)")
     catalog, now, shown = Catalog(context.catalog_url()), datetime.now(UTC), 0
     for name in stage_names():
         target = load_stage(name, context.home)
