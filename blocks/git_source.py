@@ -33,9 +33,24 @@ class GitSource(Block):
         description="Where workers clone from; empty: the clone URL the push names.",
     )
     secret: SecretStr = Field(description="The webhook's secret (GitLab: its signing token).")
+    update_consumers: bool = Field(
+        default=False,
+        description="A library only: once a push is published, publish again every app whose "
+        "range admits the new version, to the first stage (the update-consumers flow).",
+    )
 
     def to_source(self, name: str) -> GitSourceConfig:
         return GitSourceConfig(name=name, **self.model_dump(exclude={"block_type_slug"}))
+
+
+def updates_consumers(name: str) -> bool:
+    """Whether the git source block ``name`` asks for its consumers to be updated (False
+    when there is no such block any more)."""
+    try:
+        block = GitSource.load(name)
+    except ValueError:
+        return False
+    return isinstance(block, GitSource) and block.update_consumers
 
 
 def load_git_sources() -> list[GitSourceConfig]:

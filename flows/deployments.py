@@ -62,6 +62,13 @@ DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
         (on_push("library"),),
     ),
     DeploymentSpec(
+        "update-consumers",
+        "flows/update_consumers.py:update_consumers",
+        "Publish again, to the first stage, every app whose range admits a library version; "
+        "list the apps pinned to another.",
+        {"library": "finance-common", "version": "1.2.0"},
+    ),
+    DeploymentSpec(
         "promote-app",
         "flows/promote_app.py:promote_app",
         "Deploy the release one stage runs (the same image) to the next stage.",

@@ -76,7 +76,9 @@ def promote_app(
     if target.requires_approval:
         wait_for_approval(release, to_stage, approval_timeout)
     who = started_by(by)
-    result = roll_out(release, target, home, "promoted to", by=who, override=override)
+    result = roll_out(
+        release, target, home, "promoted to", by=who, override=override, check_libraries=True
+    )
     if not scheduled and Pins(Catalog(home.catalog_url)).unpin(app, to_stage):
         get_run_logger().info("%s on %s is unpinned: %s promoted it", app, to_stage, who)
     return result

@@ -5,6 +5,8 @@ built again: the rollout engine finds it serving and changes nothing."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from prefect import flow
 
 from flows.forms import offer_in_forms
@@ -45,6 +47,7 @@ def publish_app(
     """
     home = open_home()
     stage_config = load_stage(stage, home)
+    source = (path if repository else str(Path(path).resolve()), repository or None)
     if repository:
         path = checkout_source(repository, require_commit(source_revision), path, home)
     model = load_app_model(path, home)
@@ -55,7 +58,7 @@ def publish_app(
         release = find_running_release(model.app, version, stage, home)
         if release is None:
             image = build_image(model, build, libraries, home, stage_config.registry)
-            release = record_release(model, build, image, version, home, source_revision)
-    result = roll_out(release, stage_config, home, "published to", by=by)
+            release = record_release(model, build, image, version, home, source_revision, source)
+    result = roll_out(release, stage_config, home, "published to", by=by, check_libraries=True)
     offer_in_forms(model.app)
     return result

@@ -33,11 +33,22 @@ from tasks.stage import apply_stage_schema, deploy_to_stage, plan_stage_schema
 class TaskSteps:
     """The engine's steps as Prefect tasks of the running flow."""
 
-    def __init__(self, release: ReleaseView, stage: StageConfig, home: Home, verb: str) -> None:
+    def __init__(
+        self,
+        release: ReleaseView,
+        stage: StageConfig,
+        home: Home,
+        verb: str,
+        check_libraries: bool = False,
+    ) -> None:
         self.release, self.stage, self.home, self.verb = release, stage, home, verb
+        self.check_libraries = check_libraries
 
     def plan(self) -> SchemaPlan:
-        return plan_stage_schema(self.release, self.stage)
+        """With ``check_libraries`` (publish, promote), the library impact check first."""
+        return plan_stage_schema(
+            self.release, self.stage, self.home if self.check_libraries else None
+        )
 
     def widen(self, plan: SchemaPlan) -> PrefectFuture[SchemaResult]:
         return apply_stage_schema.submit(self.release, self.stage, plan)
@@ -92,7 +103,10 @@ def roll_out(
     *,
     by: str | None = None,
     override: str | None = None,
+    check_libraries: bool = False,
 ) -> RolloutResult:
+    """Roll ``release`` onto ``stage``; ``check_libraries``: refuse it when a library version
+    it takes removes records the app still uses there (``oneclick.libraries.impact``)."""
     flow_run = get_run_context().flow_run  # type: ignore[union-attr]
     holder = this_process(str(flow_run.id), flow_run.name) if flow_run else this_process()
     rollout = Rollout(
@@ -100,7 +114,7 @@ def roll_out(
         stage_runtime(stage, home),
         release,
         stage,
-        TaskSteps(release, stage, home, verb),
+        TaskSteps(release, stage, home, verb, check_libraries),
         holder,
         verb=verb,
         started_by=started_by(by),

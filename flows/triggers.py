@@ -13,8 +13,15 @@ STAGE_CHANGE = "stage edited: sync promotion schedules and run forms"
 
 def on_push(kind: Literal["app", "library"]) -> DeploymentEventTrigger:
     """A push to a watched branch publishes the app (to the source's stage) or the library
-    at that commit."""
+    at that commit; a library run is told which git source it came from (whose
+    ``update_consumers`` setting it reads)."""
     fields = ["path", "repository", "commit", *(["stage"] if kind == "app" else [])]
+    parameters = {
+        "source_revision" if name == "commit" else name: "{{ event.payload." + name + " }}"
+        for name in fields
+    }
+    if kind == "library":
+        parameters["git_source"] = "{{ event.resource.name }}"
     return DeploymentEventTrigger(
         name=f"git push publishes the {kind}",
         description=f"A push to a watched branch publishes the {kind} at that commit.",
@@ -22,10 +29,7 @@ def on_push(kind: Literal["app", "library"]) -> DeploymentEventTrigger:
         match={"prefect.resource.id": "oneclick.git-source.*"},
         posture="Reactive",
         threshold=1,
-        parameters={
-            "source_revision" if name == "commit" else name: "{{ event.payload." + name + " }}"
-            for name in fields
-        },
+        parameters=parameters,
     )
 
 

@@ -7,6 +7,7 @@ retried by the Prefect tasks; everything else fails the run at once.
     OneclickError
     ├── ModelError          a model file is wrong (carries every Problem found, file:line:column)
     ├── LibraryError        a library build is missing, or a published version would change
+    │   └── LibraryImpactError  a release takes a library version that removes records in use
     ├── StageError          an unknown stage, or a stage that lacks what a release needs
     ├── BuildError          compiling or assembling an image failed
     ├── SchemaError         a database change is refused or failed; the database is left as it was
@@ -49,6 +50,11 @@ class ModelError(OneclickError):
 
 class LibraryError(OneclickError):
     """A library build is missing, or publishing would change an immutable version."""
+
+
+class LibraryImpactError(LibraryError):
+    """A release takes a library version that removes records its app still uses on a stage
+    (as a default, or stored in the stage's database): the stage keeps its release."""
 
 
 class StageError(OneclickError):

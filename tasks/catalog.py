@@ -22,7 +22,10 @@ def record_release(
     version: str,
     home: Home,
     source_revision: str | None = None,
+    source: tuple[str, str | None] | None = None,
 ) -> ReleaseView:
+    """Record the release; ``source`` is (model path, repository) it was published from."""
+    path, repository = source or (None, None)
     release = Catalog(home.catalog_url).record_release(
         manifest=dict(build.manifest),
         model=model.model_dump(mode="json"),
@@ -30,6 +33,8 @@ def record_release(
         image_digest=image.digest,
         image_reference=image.reference,
         source_revision=source_revision,
+        source_path=path,
+        source_repository=repository,
     )
     get_run_logger().info("release %s %s -> %s", release.app, release.version, release.image_digest)
     return release

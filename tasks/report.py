@@ -9,6 +9,7 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from oneclick.data import SchemaChange, SchemaPlan
+from oneclick.libraries.impact import LibraryImpact
 from oneclick.releases import ReleaseView
 
 
@@ -68,25 +69,60 @@ def release_markdown(
     return "\n".join(lines)
 
 
-def plan_markdown(release: ReleaseView, stage: str, plan: SchemaPlan) -> str:
-    """What the database step is about to do on ``stage``, shown before it runs."""
+def plan_markdown(
+    release: ReleaseView, stage: str, plan: SchemaPlan | None, impact: LibraryImpact | None = None
+) -> str:
+    """What the database step is about to do on ``stage``, shown before it runs; with the
+    library versions the release takes there and what they block (``plan`` None: refused)."""
     lines = [f"# Schema plan: {release.app} {release.version} on {stage}", ""]
-    if plan.up_to_date:
+    if plan is None:
+        lines.append("None: the release is refused on this stage (library impact, below).")
+    elif plan.up_to_date:
         lines.append("None: the database already carries this release's schema fingerprint.")
     elif plan.changes:
         lines += _changes_table(plan.changes)
     else:
         lines.append("No table or column changes; the schema fingerprint will be recorded.")
-    if plan.drift:
+    if impact is not None:
+        lines += ["", *impact_markdown(impact)]
+    if plan is not None and plan.drift:
         lines += ["", "## Changes made outside oneclick (kept)", "", *_changes_table(plan.drift)]
-    lines += ["", "## Database script", "", "```python", plan.script.rstrip(), "```", ""]
+    if plan is not None:
+        lines += ["", "## Database script", "", "```python", plan.script.rstrip(), "```", ""]
     return "\n".join(lines)
 
 
-def publish_plan(release: ReleaseView, stage: str, plan: SchemaPlan) -> None:
+def impact_markdown(impact: LibraryImpact) -> list[str]:
+    """The library versions taken on the stage, and each blocker with what to do."""
+    lines = ["## Library impact", "", "| library | from | to | removed records | added records |"]
+    lines.append("|---|---|---|---|---|")
+    for c in impact.changes:
+        removed, added = (
+            _cell("; ".join(f"{s}: {', '.join(k)}" for s, k in sorted(keys.items())) or "-")
+            for keys in (c.removed, c.added)
+        )
+        lines.append(f"| {c.library} | {c.old} | {c.new} | {removed} | {added} |")
+    lines.append("")
+    if not impact.blockers:
+        lines.append("No blockers: no removed record is used by the model or stored on the stage.")
+        return lines
+    lines += ["**Blocked**: keep each record below, or migrate the data first.", ""]
+    lines += ["| record | used by | rows | what to do |", "|---|---|---|---|"]
+    for b in impact.blockers:
+        used = f"default of {b.attribute}" if b.default else f"{b.column} ({b.attribute})"
+        todo = f"keep '{b.key}' in {b.library}, or " + (
+            "change the default in the model" if b.default else "change the rows holding it"
+        )
+        lines.append(f"| {b.static} '{b.key}' | {used} | {b.rows} | {_cell(todo)} |")
+    return lines
+
+
+def publish_plan(
+    release: ReleaseView, stage: str, plan: SchemaPlan | None, impact: LibraryImpact | None = None
+) -> None:
     """The plan as an artifact of the running task (call from inside a task)."""
     create_markdown_artifact(
-        markdown=plan_markdown(release, stage, plan),
+        markdown=plan_markdown(release, stage, plan, impact),
         key=artifact_key(release.app, stage, "schema-plan"),
         description=f"Schema plan of {release.app} {release.version} on {stage}",
     )

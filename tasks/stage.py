@@ -8,9 +8,12 @@ from prefect.runtime import flow_run
 
 from oneclick.compiler.schema import app_metadata
 from oneclick.data import SchemaPlan, SchemaResult, apply_schema, plan_schema
+from oneclick.errors import LibraryImpactError
 from oneclick.home import Home
+from oneclick.libraries import library_store
+from oneclick.libraries.consumers import stage_impact
 from oneclick.model.types import AppModel
-from oneclick.releases import ReleaseView
+from oneclick.releases import Catalog, ReleaseView
 from oneclick.rollout import deploy_request
 from oneclick.runtimes import DeployResult
 from oneclick.runtimes.select import locate_image, stage_runtime
@@ -21,16 +24,31 @@ from tasks.retry import RETRY
 
 
 @task(name="plan database scripts", cache_policy=NO_CACHE, **RETRY)
-def plan_stage_schema(release: ReleaseView, stage: StageConfig) -> SchemaPlan:
-    model = AppModel.model_validate(release.model)
-    url = stage.database_url_for(release.app)
-    plan = plan_schema(url, app_metadata(model), release.schema_fingerprint)
+def plan_stage_schema(
+    release: ReleaseView, stage: StageConfig, home: Home | None = None
+) -> SchemaPlan:
+    """Plan the stage database's scripts. With ``home``, first the impact check: a library
+    version the release takes (compared with what the stage runs) that removes records the
+    app still uses refuses the release here, before anything is touched."""
     logger = get_run_logger()
+    url = stage.database_url_for(release.app)
+    impact = None
+    if home is not None:
+        impact = stage_impact(
+            Catalog(home.catalog_url), library_store(home), release, stage.name, url
+        )
+        for taken in impact.changes if impact else []:
+            logger.info("takes %s on %s", taken, stage.name)
+        if impact is not None and impact.blocked:
+            publish_plan(release, stage.name, None, impact)
+            raise LibraryImpactError(impact.message(f"{release.app} {release.version}"))
+    model = AppModel.model_validate(release.model)
+    plan = plan_schema(url, app_metadata(model), release.schema_fingerprint)
     if plan.up_to_date:
         logger.info("%s database of %s is up to date", stage.name, release.app)
     for change in plan.changes:
         logger.info("planned on %s: %s", stage.name, change)
-    publish_plan(release, stage.name, plan)
+    publish_plan(release, stage.name, plan, impact)
     return plan
 
 

@@ -54,6 +54,13 @@ def publish_library_command(context: Context, path: Path) -> None:
     result = run_flow(context, start)
     state = "stored" if result.created else "already stored (unchanged)"
     click.secho(f"{result.name} {result.version} {state}: {result.digest}", fg="green")
+    for row in result.consumers:  # who takes it, who is pinned, what it would block
+        blockers = "" if row["blockers"] == "-" else f": {row['blockers']}"
+        click.secho(
+            f"  {row['app']} on {row['stage']} ({row['library version']}): {row['outcome']}"
+            + blockers,
+            fg="yellow" if blockers else None,
+        )
 
 
 @click.command()

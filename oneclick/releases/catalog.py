@@ -138,8 +138,11 @@ class Catalog:
         image_digest: str,
         image_reference: str,
         source_revision: str | None = None,
+        source_path: str | None = None,
+        source_repository: str | None = None,
     ) -> ReleaseView:
-        """Record a release; the same release again is a no-op, a changed one is refused."""
+        """Record a release; the same release again is a no-op, a changed one is refused.
+        ``source_path`` (in ``source_repository`` when given) is where its model came from."""
         app = manifest["app"]
         with self._session() as session:
             row = session.scalars(
@@ -151,6 +154,8 @@ class Catalog:
                         f"{app} {version} is already recorded with image {row.image_digest}, "
                         f"not {image_digest}; a release is immutable: publish a new version"
                     )
+                if row.source_path is None and source_path is not None:  # recorded before 0006
+                    row.source_path, row.source_repository = source_path, source_repository
                 return ReleaseView.of(row)
             row = Release(
                 app=app,
@@ -163,6 +168,8 @@ class Catalog:
                 manifest=json.dumps(manifest, sort_keys=True),
                 model=json.dumps(model, sort_keys=True),
                 source_revision=source_revision,
+                source_path=source_path,
+                source_repository=source_repository,
                 created_at=_now(),
             )
             session.add(row)

@@ -75,6 +75,8 @@ class Release(Base):
     manifest: Mapped[str] = mapped_column(Text)
     model: Mapped[str] = mapped_column(Text)
     source_revision: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    source_path: Mapped[str | None] = mapped_column(Text, nullable=True)
+    source_repository: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     deployments: Mapped[list[Deployment]] = relationship(back_populates="release")

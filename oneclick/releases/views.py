@@ -25,6 +25,8 @@ class ReleaseView(BaseModel):
     model: dict[str, Any]
     source_revision: str | None
     created_at: datetime
+    source_path: str | None = None
+    source_repository: str | None = None
 
     @classmethod
     def of(cls, row: Release) -> ReleaseView:
@@ -40,6 +42,8 @@ class ReleaseView(BaseModel):
             model=json.loads(row.model),
             source_revision=row.source_revision,
             created_at=row.created_at,
+            source_path=row.source_path,
+            source_repository=row.source_repository,
         )
 
 
