@@ -1,5 +1,6 @@
 """What the quick commands cost, from one run on this machine: CPU seconds (user + system)
-of ``oneclick --help`` and of ``oneclick status``, beside a bare ``python -c pass``.
+of ``oneclick --help``, ``oneclick status`` and ``oneclick check`` (a library model), beside
+a bare ``python -c pass``.
 
     .venv/bin/python bench/cli.py [--rounds 5]
 
@@ -62,6 +63,7 @@ def main() -> None:
             "python -c pass": [sys.executable, "-c", "pass"],
             "oneclick --help": [oneclick, "--help"],
             "oneclick status": [oneclick, "status"],
+            "oneclick check": [oneclick, "check", str(ROOT / "examples" / "money-formats")],
         }
         figures = {
             name: statistics.median(cpu(command, env) for _ in range(rounds))
