@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 
+from flows.promote_app import promote_app
 from flows.publish_app import publish_app
 from flows.publish_library import publish_library
 from oneclick.home import Home
@@ -66,3 +67,23 @@ def test_a_removed_record_the_stage_stores_blocks_the_consumer(
         "**Blocked**" in plan
         and "| Category 'Meals' | expense.category (Expense.Category) | 3 |" in plan
     )
+
+
+def test_a_promotion_that_brings_a_removed_record_is_refused_where_it_is_stored(
+    published_libraries: Path, stage_block: Callable[..., str], tmp_path: Path
+) -> None:
+    source, target = stage_block("impact-src", order=23), stage_block("impact-dst", order=24)
+    app = str(ranged_app(tmp_path, "app", "~1.2"))
+    publish_app(app, source)
+    kept = promote_app("expenses", source, target)
+    add_expenses(kept.url, "Meals", 2)
+
+    publish_library(str(library_version(tmp_path, "1.2.5", drop=("Meals",))))
+    taken = publish_app(app, source)  # nothing stored on the source: it takes 1.2.5
+    refused = promote_app("expenses", source, target, return_state=True)
+    assert refused.is_failed()
+    assert "2 rows of expense.category (Expense.Category) hold it" in str(refused.message)
+    latest = deployments(stage=target)[0]
+    assert latest.phase is Phase.FAILED and latest.version == taken.version
+    current = Catalog(Home.from_env().catalog_url).current("expenses", target)
+    assert current is not None and current.version == kept.version and ready(kept.url)
