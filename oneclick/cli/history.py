@@ -171,6 +171,28 @@ def libraries(context: Context, name: str | None) -> None:
             )
         )
     table(rows)
+    _requirements(catalog.releases(), name, versions)
+
+
+def _requirements(found: Iterable[ReleaseView], name: str, versions: list[str]) -> None:
+    """What each app's newest release asks of library ``name``, and what that takes now."""
+    from oneclick.libraries.consumers import requirement_of
+    from oneclick.model.semver import newest_match
+
+    newest: dict[str, ReleaseView] = {}
+    for release in found:  # newest first
+        newest.setdefault(release.app, release)
+    asks = [(app, requirement_of(r, name)) for app, r in sorted(newest.items())]
+    lines = [
+        f"  {app}: {wanted} (newest match: {newest_match(wanted, versions) or 'none'})"
+        for app, wanted in asks
+        if wanted is not None
+    ]
+    if lines:
+        click.echo("")
+        click.echo("Required by (each app's newest release; its next publish takes the match):")
+        for line in lines:
+            click.echo(line)
 
 
 def _bundles(found: Iterable[ReleaseView]) -> dict[tuple[str, str], list[tuple[str, str]]]:

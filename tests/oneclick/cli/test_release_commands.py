@@ -65,6 +65,7 @@ def test_history_releases_libraries_and_config(
         one = oneclick("libraries", "finance-common").stdout.splitlines()
         assert one[1].startswith("1.2.0") and f"expenses {version}" in one[1]
         assert f"expenses {version}: {dev}" in one[1] and f"expenses {version}: {qa}" in one[1]
+        assert one[-1] == "  expenses: 1.2.0 (newest match: 1.2.0)"
 
         shown = oneclick("config", "expenses", "--stage", qa)
         assert shown.returncode == 0, shown.stderr
