@@ -37,6 +37,7 @@ within a process; flows serialize across processes with their concurrency limits
 from __future__ import annotations
 
 import logging
+import random
 import socket
 import threading
 import time
@@ -335,8 +336,13 @@ class DockerRuntime:
         return wait_ready(base_url, request, ended, self.config.poll_interval)
 
     def free_port(self, taken: set[int]) -> int:
+        """A port of the range that no container of this runtime claims and nothing holds,
+        looked for from a random place in the range: runs deploying at the same time (on
+        other workers too) rarely reach for the same one."""
         low, high = self.config.port_range
-        for port in range(low, high + 1):
+        start = random.randint(low, high)
+        ports: list[int] = list(range(start, high + 1)) + list(range(low, start))
+        for port in ports:
             if port not in taken and _bindable(self.config.host, port):
                 return port
         raise DeployError(

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 ROUTE = "/tmp/oneclick-route.json"
 ROLE = "address"
 ANSWER_TIMEOUT = 60.0
+PORT_ATTEMPTS = 3
 
 
 class DockerAddresses:
@@ -64,11 +65,22 @@ class DockerAddresses:
         if proxy is not None:
             progress(f"starting the address of {app} on {stage} again: {label(proxy, 'url')}")
             proxy.start()
-        else:
+            self._wait_answering(proxy)
+            return proxy
+        for _ in range(PORT_ATTEMPTS):
             proxy = self._create(stage, app, image, current)
             progress(f"started the address of {app} on {stage}: {label(proxy, 'url')}")
-        self._wait_answering(proxy)
-        return proxy
+            try:
+                self._wait_answering(proxy)
+                return proxy
+            except TransientError as exc:
+                if "address already in use" not in str(exc).lower() or current is not None:
+                    raise
+                # another deploy took the port at the same moment: the address is not
+                # recorded anywhere yet, so take another
+                progress(f"port {label(proxy, 'port')} was taken; trying another")
+                proxy.remove(force=True)
+        raise TransientError(f"no free port held for the address of {app} on {stage}")
 
     def switch(self, proxy: Container, instance: Container) -> None:
         """Forward every request that starts from now on to ``instance``."""

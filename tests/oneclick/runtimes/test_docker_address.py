@@ -5,6 +5,7 @@ killed or removed proxy container brought back on the same port by the next depl
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -79,3 +80,22 @@ def test_a_killed_or_removed_proxy_comes_back_on_its_port_with_the_next_deploy(
     assert once_more.url == loaded and readyz_status(loaded) == 200
     assert runtime.stop("test", "expenses") is True
     assert proxy_of(runtime).status == "exited"
+
+
+def test_two_apps_deployed_at_once_from_two_workers_get_addresses_of_their_own(
+    runtime: DockerRuntime, example: Example, tmp_path: Path
+) -> None:
+    other = DockerRuntime(runtime.config)  # another worker's runtime: no lock in common
+    requests = []
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        request = request_for(example, tmp_path / name, "1.0.0")
+        requests.append(request.model_copy(update={"app": f"expenses-{name}"}))
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            results = list(pool.map(lambda r, q: r.deploy(q), (runtime, other), requests))
+    finally:
+        other.client.close()
+    urls = {result.url for result in results}
+    assert len(urls) == 2, urls
+    assert all(readyz_status(url) == 200 for url in urls)
