@@ -10,7 +10,6 @@ import signal
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
 import pytest
 
 from flows.publish_app import publish_app
@@ -22,15 +21,12 @@ from oneclick.rollout.restore import restore_stage_apps
 from oneclick.runtimes import LocalRuntime
 from tests.flows.rollout_support import deployments, employees, ready, variant, wait_for
 from tests.flows.test_rollout_failures import GOOD, SECRETS, httpx_post_employee
+from tests.oneclick.runtimes.test_local_runtime import refuses as refuses_at
 from tests.support import latest_artifact
 
 
 def refuses(url: str) -> bool:
-    try:
-        httpx.get(f"{url}/healthz", timeout=5, trust_env=False)
-    except httpx.ConnectError:
-        return True
-    return False
+    return refuses_at(f"{url}/healthz")
 
 
 @pytest.mark.timeout(600)

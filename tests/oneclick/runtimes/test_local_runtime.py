@@ -47,10 +47,14 @@ def get(url: str) -> httpx.Response:
 
 
 def refuses(url: str) -> bool:
+    """Nothing listens at ``url``. A connection reset means a listener was just killed with
+    this connection still in its queue: not refused yet, ask again."""
     try:
         get(url)
     except httpx.ConnectError:
         return True
+    except (httpx.ReadError, httpx.RemoteProtocolError):
+        return False
     return False
 
 
