@@ -66,19 +66,13 @@ def refresh_forms() -> int:
     work pool); returns how many were updated."""
     from flows.deployments import DEPLOYMENTS
 
-    flows = {spec.flow().name: spec.flow() for spec in DEPLOYMENTS}
+    flows = {flow.name: flow for flow in (spec.flow() for spec in DEPLOYMENTS)}
+    ours = FlowFilter(name=FlowFilterName(any_=sorted(flows)))
     stages, apps = choices()
     updated = 0
     with get_client(sync_client=True) as client:
-        found = client.read_deployments(
-            flow_filter=FlowFilter(name=FlowFilterName(any_=sorted(flows)))
-        )
-        names = {
-            f.id: f.name
-            for f in client.read_flows(
-                flow_filter=FlowFilter(name=FlowFilterName(any_=sorted(flows)))
-            )
-        }
+        found = client.read_deployments(flow_filter=ours)
+        names = {f.id: f.name for f in client.read_flows(flow_filter=ours)}
         for deployment in found:
             flow = flows[names[deployment.flow_id]]
             schema = form_schema(flow, stages, apps)
