@@ -4,6 +4,8 @@
 ``detect_drift`` (``oneclick.data.drift``) reports changes made outside oneclick.
 
 The names are loaded on first use: reading drift (``oneclick status``) does not import Alembic.
+``oneclick.data.quick_drift`` (standard library only) tells first, on SQLite, a database left
+as the last apply recorded it, without importing SQLAlchemy.
 """
 
 from __future__ import annotations

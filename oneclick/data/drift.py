@@ -7,6 +7,8 @@ kind ``drift: table added``, ``drift: table dropped``, ``drift: column added``,
 ``drift: index dropped``, ``drift: index changed``, ``drift: constraint changed``.
 ``detect_drift(url)`` does that for a stage database (for ``oneclick status``); plans and
 applies report the same list, so the next publish shows it instead of silently going on.
+On SQLite, ``oneclick.data.quick_drift.drift_at_a_glance(url)`` often answers first without
+reflecting (nor importing SQLAlchemy): the schema version still the one the apply recorded.
 
 Drift is never "repaired" by dropping anything: the policy in ``oneclick.data.policy`` keeps
 objects made outside oneclick (columns and tables are retired like any other, indexes are left

@@ -5,6 +5,13 @@ the app, the release, when, and ``live_schema``: the description of the database
 right after that apply (JSON, see ``oneclick.data.snapshot``), against which drift is found.
 The compiled app's ``/readyz`` reads only ``fingerprint`` (``WHERE id = 1``). Older tables
 without ``live_schema`` are extended in place on the next apply; the column is nullable.
+
+On SQLite the description also holds ``sqlite_schema_version`` (``SCHEMA_VERSION_KEY``):
+SQLite's ``PRAGMA schema_version`` once the apply's DDL is all done (this table's own
+creation or extension included), read in the apply's transaction. While the database still
+has that version its schema is the one described, which ``oneclick.data.quick_drift`` tells
+without reflecting anything. Records without it are still read; they just never take that
+shortcut.
 """
 
 from __future__ import annotations
@@ -16,6 +23,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, inspect, select, text
 from sqlalchemy.engine import Connection
+
+from oneclick.data.quick_drift import SCHEMA_VERSION_KEY
 
 TABLE_NAME = "oneclick_schema"
 SNAPSHOT_COLUMN = "live_schema"
@@ -80,12 +89,16 @@ def write_fingerprint(
     release: str,
     live_schema: dict[str, Any] | None = None,
 ) -> None:
-    """Record an apply; creates the table, or adds ``live_schema`` to an older one."""
+    """Record an apply; creates the table, or adds ``live_schema`` to an older one. On
+    SQLite the description is stamped with the schema version all that DDL left."""
     if inspect(connection).has_table(TABLE_NAME):
         if not _has_snapshot_column(connection):
             connection.execute(text(f"ALTER TABLE {TABLE_NAME} ADD COLUMN {SNAPSHOT_COLUMN} TEXT"))
     else:
         schema_table.create(connection)
+    if live_schema and connection.dialect.name == "sqlite":  # no DDL after this point
+        version = connection.exec_driver_sql("PRAGMA schema_version").scalar_one()
+        live_schema = {**live_schema, SCHEMA_VERSION_KEY: int(version)}
     values = {
         "fingerprint": fingerprint,
         "app": app,

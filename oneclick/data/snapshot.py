@@ -9,7 +9,9 @@ starting ``oneclick_`` or ``alembic``) into JSON-ready data::
 
 The record of an apply adds ``"model": {table: [columns]}``, the tables and columns the
 applied model had (``with_model``), so that later plans tell a column retired now from one
-retired long ago (``retired_before``).
+retired long ago (``retired_before``); on SQLite, ``"sqlite_schema_version"`` too, the
+database's schema version once the apply was done (``oneclick.data.fingerprint``). Comparisons
+read ``"tables"`` (and ``"model"``) only.
 
 Types are rendered by the database's own dialect, so two descriptions of one database compare
 equal exactly when nothing changed. It is taken after an apply, so retired columns and
