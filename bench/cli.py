@@ -5,9 +5,12 @@ a bare ``python -c pass``.
     .venv/bin/python bench/cli.py [--rounds 5]
 
 ``status`` reads a scratch home whose catalog has 3 apps on 2 stages (no Prefect server:
-the stages are the embedded defaults, and nothing runs). CPU time, not wall time, so other
-work on a busy machine counts less; the medians of the rounds are printed with their ratio to
-the bare interpreter.
+the stages are the embedded defaults, and nothing runs), each stage database brought to its
+app's schema by the data tool, so the drift of each is told at a glance; ``status (drift)``
+is the same after a column was added to one of them outside oneclick, so that database is
+reflected and compared (SQLAlchemy). CPU time, not wall time, so other work on a busy
+machine counts less; the medians of the rounds are printed with their ratio to the bare
+interpreter.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -24,7 +28,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from oneclick.compiler.schema import app_metadata, schema_fingerprint  # noqa: E402
+from oneclick.data import apply_schema  # noqa: E402
+from oneclick.home import Home  # noqa: E402
+from oneclick.model.types import AppModel  # noqa: E402
 from oneclick.releases import Catalog, Phase  # noqa: E402
+
+
+def apply(home: Path, app: str, stage: str) -> None:
+    """Bring the stage's database of ``app`` to a small model, as a publish would."""
+    entity = {"name": "Expense", "attributes": [{"name": "Title", "type": "text"}]}
+    model = AppModel.model_validate({"app": app, "entities": [entity]})
+    url = Home(home).stage_database_url(stage).replace("{app}", app)
+    Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    fingerprint = schema_fingerprint(model)
+    apply_schema(url, app_metadata(model), fingerprint, app=app, release="1.0.0")
 
 
 def fill(home: Path) -> None:
@@ -40,6 +58,13 @@ def fill(home: Path) -> None:
         for stage in ("development", "qa"):
             deployment = catalog.start_deployment(app, "1.0.0", stage, None)
             catalog.finish_deployment(deployment, Phase.SUCCEEDED, url="http://127.0.0.1:9")
+            apply(home, app, stage)
+
+
+def drift(home: Path) -> None:
+    """A column added to one stage database outside oneclick."""
+    with sqlite3.connect(home / "stages" / "qa" / "app-1.db") as connection:
+        connection.execute("ALTER TABLE expense ADD COLUMN note TEXT")
 
 
 def cpu(command: list[str], env: dict[str, str]) -> float:
@@ -47,6 +72,10 @@ def cpu(command: list[str], env: dict[str, str]) -> float:
     subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def shown(command: list[str], env: dict[str, str]) -> str:
+    return subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
 
 
 def main() -> None:
@@ -69,9 +98,15 @@ def main() -> None:
             name: statistics.median(cpu(command, env) for _ in range(rounds))
             for name, command in commands.items()
         }
+        assert " none " in shown(commands["oneclick status"], env)
+        drift(home)
+        assert "1 change(s)" in shown(commands["oneclick status"], env)
+        figures["oneclick status (drift)"] = statistics.median(
+            cpu(commands["oneclick status"], env) for _ in range(rounds)
+        )
     bare = figures["python -c pass"]
     for name, seconds in figures.items():
-        print(f"{name:<18} {seconds:6.3f} s CPU   {seconds / bare:5.1f}x the bare interpreter")
+        print(f"{name:<24} {seconds:6.3f} s CPU   {seconds / bare:5.1f}x the bare interpreter")
 
 
 if __name__ == "__main__":

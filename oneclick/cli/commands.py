@@ -121,15 +121,14 @@ def rollback(context: Context, app: str, stage: str, to: str | None) -> None:
 @pass_context
 def status(context: Context, app: str | None) -> None:
     """What each app runs on each stage: version, image, schema, drift, URL, health."""
-    from oneclick.releases import Catalog
-
-    rows = Catalog(context.catalog_url()).status(app)
+    with context.catalog_reader() as catalog:
+        rows, pins = catalog.running(app), catalog.pins()
     if not rows:
         click.echo("nothing published yet" + (f" for {app}" if app else ""))
         return
     from oneclick.cli.status import echo_status
 
-    echo_status(context, rows)
+    echo_status(context, rows, pins)
 
 
 @click.command()

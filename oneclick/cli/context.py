@@ -4,13 +4,17 @@ and running a flow in process. Commands import this module; ``main`` adds them t
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from oneclick.errors import OneclickError, StageError
 from oneclick.home import Home
+
+if TYPE_CHECKING:
+    from oneclick.releases.reading import CatalogReader
 
 DEFAULT_PORT = 4200
 DEFAULT_RELAY_PORT = 8787
@@ -50,6 +54,25 @@ class Context:
 
         api_url = self.api_url()
         return (workspace_catalog(api_url) if api_url else None) or self.home.catalog_url
+
+    @contextmanager
+    def catalog_reader(self) -> Iterator[CatalogReader]:
+        """The catalog to read, through its driver alone (no SQLAlchemy import); a catalog
+        not made yet or not at the newest schema is brought there first."""
+        from oneclick.releases.reading import open_reader
+
+        url = self.catalog_url()
+        with open_reader(url) as reader:
+            if reader is not None:
+                yield reader
+                return
+        from oneclick.releases import Catalog
+
+        Catalog(url)
+        with open_reader(url) as reader:
+            if reader is None:
+                raise OneclickError(f"the release catalog at {url} cannot be read")
+            yield reader
 
 
 pass_context = click.make_pass_decorator(Context)

@@ -3,11 +3,11 @@ second and a half of CPU): what `status` and the listing commands need from the 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
+from oneclick import plainhttp
 from oneclick.errors import OneclickError
 
 if TYPE_CHECKING:
@@ -26,11 +26,16 @@ def block_data(
     if names is not None:
         query["block_documents"] = {"name": {"any_": sorted(set(names))}}
     try:
-        answer = httpx.post(f"{api_url}/block_documents/filter", json=query, timeout=10)
-        answer.raise_for_status()
-    except httpx.HTTPError as exc:
+        status, body = plainhttp.request(
+            f"{api_url}/block_documents/filter", payload=query, timeout=10
+        )
+    except OSError as exc:
         raise OneclickError(f"the Prefect server at {api_url} did not answer: {exc}") from exc
-    return {doc["name"]: doc["data"] for doc in answer.json() if doc.get("name")}
+    if status != 200:
+        raise OneclickError(
+            f"the Prefect server at {api_url} answered {status} to a block query: {body[:300]!r}"
+        )
+    return {doc["name"]: doc["data"] for doc in json.loads(body) if doc.get("name")}
 
 
 def workspace_catalog(api_url: str) -> str | None:

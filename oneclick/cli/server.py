@@ -16,8 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
-
+from oneclick import plainhttp
 from oneclick.errors import OneclickError
 from oneclick.home import Home
 
@@ -37,10 +36,7 @@ def _relay_state(home: Home) -> Path:
 
 
 def _healthy(api_url: str) -> bool:
-    try:
-        return httpx.get(f"{api_url}/health", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
+    return plainhttp.answers(f"{api_url}/health", timeout=2)
 
 
 def _alive(pid: int) -> bool:
@@ -143,9 +139,11 @@ def _served(api_url: str) -> bool:
     """Whether the last deployment `oneclick.cli.serve` registers has its trigger."""
     from flows.triggers import STAGE_CHANGE
 
-    answer = httpx.post(f"{api_url}/automations/filter", json={}, timeout=5)
-    names = {automation["name"] for automation in answer.json()} if answer.is_success else set()
-    return STAGE_CHANGE in names
+    try:
+        status, body = plainhttp.request(f"{api_url}/automations/filter", payload={}, timeout=5)
+    except OSError:
+        return False
+    return status == 200 and STAGE_CHANGE in {automation["name"] for automation in json.loads(body)}
 
 
 def start_relay(home: Home, api_url: str, port: int) -> int:

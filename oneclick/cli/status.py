@@ -16,10 +16,10 @@ from datetime import UTC, datetime
 import click
 
 from oneclick.cli.context import Context
-from oneclick.data.drift import detect_drift
+from oneclick.data.quick_drift import drift_at_a_glance
 from oneclick.errors import OneclickError
-from oneclick.policies import active_freeze
-from oneclick.releases import Catalog, DeploymentView, Pins
+from oneclick.policies import Pin, active_freeze
+from oneclick.releases.views import DeploymentView
 from oneclick.runtimes import InstanceStatus, Runtime
 from oneclick.runtimes.probe import readiness
 from oneclick.runtimes.select import stage_runtime
@@ -67,8 +67,16 @@ def _health(instance: InstanceStatus | None, stage: StageConfig) -> str:
 
 
 def _drift(stage: StageConfig, app: str) -> tuple[str, list[str]]:
+    """The DRIFT cell and its details. A SQLite database left as its last apply recorded it
+    is told at a glance; anything else is reflected and compared (SQLAlchemy)."""
+    url = stage.database_url_for(app)
+    glance = drift_at_a_glance(url)
+    if glance is not None:
+        return ("none" if glance == "unchanged" else "unknown"), []
+    from oneclick.data.drift import detect_drift
+
     try:
-        found = detect_drift(stage.database_url_for(app))
+        found = detect_drift(url)
     except OneclickError as exc:
         return "unknown", [f"{app} on {stage.name}: the database could not be read: {exc}"]
     if not found.known:
@@ -77,7 +85,9 @@ def _drift(stage: StageConfig, app: str) -> tuple[str, list[str]]:
     return (f"{len(found.changes)} change(s)" if found.changes else "none"), details
 
 
-def status_lines(context: Context, rows: list[DeploymentView]) -> Iterator[str]:
+def status_lines(
+    context: Context, rows: list[DeploymentView], pins: dict[tuple[str, str], Pin]
+) -> Iterator[str]:
     """The status table, then what drifted; a note first if the stages could not be read."""
     configs = _stage_configs(context, (row.stage for row in rows))
     if configs is None:
@@ -115,15 +125,14 @@ def status_lines(context: Context, rows: list[DeploymentView]) -> Iterator[str]:
         yield ""
         yield "Changed outside oneclick (kept; the next publish reports them too):"
         yield from (f"  {line}" for line in drifted)
-    yield from _holds(context, configs)
+    yield from _holds(configs, pins)
 
 
-def _holds(context: Context, configs: dict[str, StageConfig]) -> Iterator[str]:
+def _holds(configs: dict[str, StageConfig], pins: dict[tuple[str, str], Pin]) -> Iterator[str]:
     """The frozen stages and the pinned apps: what scheduled promotions leave alone."""
     now = datetime.now(UTC)
     frozen = [(name, active_freeze(c.promotion, now)) for name, c in sorted(configs.items())]
     lines = [f"  {name}: {freeze}" for name, freeze in frozen if freeze is not None]
-    pins = Pins(Catalog(context.catalog_url())).of()
     lines += [
         f"  {app} on {stage}: {pin} (`oneclick unpin {app} --stage {stage}` lifts it)"
         for (app, stage), pin in sorted(pins.items())
@@ -134,6 +143,8 @@ def _holds(context: Context, configs: dict[str, StageConfig]) -> Iterator[str]:
         yield from lines
 
 
-def echo_status(context: Context, rows: list[DeploymentView]) -> None:
-    for line in status_lines(context, rows):
+def echo_status(
+    context: Context, rows: list[DeploymentView], pins: dict[tuple[str, str], Pin]
+) -> None:
+    for line in status_lines(context, rows, pins):
         click.echo(line)

@@ -28,7 +28,8 @@ from oneclick.relay.mirror import Mirror
 from oneclick.relay.push import Push
 from oneclick.relay.sources import GitSource
 from oneclick.releases import Catalog
-from oneclick.releases.tables import Deployment, Phase, Release
+from oneclick.releases.tables import Deployment, Release
+from oneclick.releases.views import Phase
 
 logger = logging.getLogger("oneclick.relay")
 APP_NAME = re.compile(r"""^app:[ \t]*["']?([a-z][a-z0-9-]{1,39})["']?[ \t]*(?:#.*)?$""", re.M)

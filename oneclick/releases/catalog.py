@@ -23,10 +23,9 @@ from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session
 
 from oneclick.errors import CatalogError, TransientError
-from oneclick.releases.tables import Deployment, Phase, Release
-from oneclick.releases.views import DeploymentView, ReleaseView
-
-MIGRATIONS = Path(__file__).parent / "migrations"
+from oneclick.releases.reading import MIGRATIONS, RUNNING, head, running
+from oneclick.releases.tables import Deployment, Release
+from oneclick.releases.views import DeploymentView, Phase, ReleaseView
 
 
 def _now() -> datetime:
@@ -84,11 +83,6 @@ def _open(url: str) -> Engine:
         return engine
 
 
-def _head() -> str:
-    """The newest migration's revision: scripts are named ``NNNN_what.py``, revision NNNN."""
-    return max(p.name[:4] for p in (MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
-
-
 def _upgrade(engine: Engine) -> None:
     """Bring the schema to the newest migration; a catalog already there costs one query
     (and no Alembic import: commands that only read stay quick)."""
@@ -97,7 +91,7 @@ def _upgrade(engine: Engine) -> None:
             current = connection.scalar(text("SELECT version_num FROM oneclick_catalog_version"))
     except DatabaseError:
         current = None
-    if current == _head():
+    if current == head():
         return
     from alembic import command
     from alembic.config import Config
@@ -382,21 +376,11 @@ class Catalog:
             return [DeploymentView.of(row) for row in session.scalars(query)]
 
     def status(self, app: str | None = None) -> list[DeploymentView]:
-        """What each app runs on each stage now (its last successful deployment)."""
-        seen: dict[tuple[str, str], Deployment] = {}
-        with self._session() as session:
-            query = (
-                select(Deployment)
-                .where(Deployment.phase.in_(_SETTLED))
-                .order_by(Deployment.id.desc())
-            )
-            if app is not None:
-                query = query.where(Deployment.app == app)
-            for row in session.scalars(query):
-                seen.setdefault((row.app, row.stage), row)
-            running = [
-                DeploymentView.of(row)
-                for row in seen.values()
-                if row.phase == Phase.SUCCEEDED.value
-            ]
-        return sorted(running, key=lambda d: (d.app, d.stage))
+        """What each app (or only ``app``) runs on each stage now: its last settled deployment,
+        when that succeeded (``oneclick.releases.reading.RUNNING``)."""
+        try:
+            with self.engine.connect() as connection:
+                rows = connection.exec_driver_sql(RUNNING).all()
+        except OperationalError as exc:
+            raise CatalogError(f"release catalog error: {exc.orig}") from exc
+        return [view for view in running(rows) if app in (None, view.app)]

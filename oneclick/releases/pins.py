@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 
 from oneclick.policies import Pin
 from oneclick.releases.catalog import Catalog
+from oneclick.releases.reading import PINS, pins
 from oneclick.releases.tables import PinRow
 
 
@@ -43,11 +44,6 @@ class Pins:
 
     def of(self, stage: str | None = None) -> dict[tuple[str, str], Pin]:
         """Every pin, by (app, stage); only one stage's when ``stage`` is given."""
-        with self.catalog._session() as session:
-            query = select(PinRow)
-            if stage is not None:
-                query = query.where(PinRow.stage == stage)
-            return {
-                (row.app, row.stage): Pin(row.version, row.pinned_at, row.reason)
-                for row in session.scalars(query)
-            }
+        with self.catalog.engine.connect() as connection:
+            found = pins(connection.exec_driver_sql(PINS).all())
+        return {key: pin for key, pin in found.items() if stage in (None, key[1])}

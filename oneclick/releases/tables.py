@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,29 +17,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
-
-
-class Phase(enum.StrEnum):
-    """Where a deployment of a release to a stage stands.
-
-    ``pending``: the rollout holds the stage and is planning; ``running``: its database
-    scripts and deploy are under way. Then one terminal phase: ``succeeded``; ``failed``
-    means the release is bad (it never became ready, its schema was refused); ``errored``
-    means the infrastructure broke; ``aborted`` means its run was killed or cancelled before
-    it finished. All three leave the previous release serving. ``undeployed`` marks the
-    release that ran there as taken off the stage: nothing runs now.
-    """
-
-    PENDING = "pending"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    ERRORED = "errored"
-    ABORTED = "aborted"
-    UNDEPLOYED = "undeployed"
-
-    def is_terminal(self) -> bool:
-        return self not in (Phase.PENDING, Phase.RUNNING)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -1,14 +1,40 @@
-"""The catalog's rows as frozen values: a release, and one deployment of it to a stage."""
+"""The catalog's rows as frozen values: a release, and one deployment of it to a stage; and
+the phases a deployment goes through. No SQLAlchemy here: the quick commands read these."""
 
 from __future__ import annotations
 
+import enum
 import json
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
-from oneclick.releases.tables import Deployment, Phase, Release
+if TYPE_CHECKING:
+    from oneclick.releases.tables import Deployment, Release
+
+
+class Phase(enum.StrEnum):
+    """Where a deployment of a release to a stage stands.
+
+    ``pending``: the rollout holds the stage and is planning; ``running``: its database
+    scripts and deploy are under way. Then one terminal phase: ``succeeded``; ``failed``
+    means the release is bad (it never became ready, its schema was refused); ``errored``
+    means the infrastructure broke; ``aborted`` means its run was killed or cancelled before
+    it finished. All three leave the previous release serving. ``undeployed`` marks the
+    release that ran there as taken off the stage: nothing runs now.
+    """
+
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    ERRORED = "errored"
+    ABORTED = "aborted"
+    UNDEPLOYED = "undeployed"
+
+    def is_terminal(self) -> bool:
+        return self not in (Phase.PENDING, Phase.RUNNING)
 
 
 class ReleaseView(BaseModel):

@@ -44,7 +44,6 @@ from pathlib import Path
 from typing import Any
 
 from oneclick.errors import BuildError, DeployError
-from oneclick.images import image_config, unpack_image
 from oneclick.runtimes.local_address import LocalAddresses
 from oneclick.runtimes.local_logs import Failure, append_header, failure_message, read_log
 from oneclick.runtimes.probe import healthy, ignore_progress, wait_ready
@@ -229,6 +228,8 @@ class LocalRuntime:
 
     def _unpack(self, request: DeployRequest) -> tuple[Path, list[str]]:
         """The unpacked image's app directory and the image config's ``Env``."""
+        from oneclick.images import image_config, unpack_image
+
         hex_digest = request.image_digest.removeprefix("sha256:")
         try:
             config = image_config(request.image_root, request.image_digest)

@@ -9,12 +9,15 @@ local and docker runtimes share it; Kubernetes asks its own readiness probes.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import httpx
+from oneclick import plainhttp
 
-from oneclick.runtimes.types import DeployRequest
+if TYPE_CHECKING:
+    from oneclick.runtimes.types import DeployRequest
 
 
 def wait_ready(
@@ -23,6 +26,8 @@ def wait_ready(
     ended: Callable[[], str | None],
     poll_interval: float,
 ) -> str | None:
+    import httpx
+
     timeout = request.ready_timeout
     deadline = time.monotonic() + timeout
     last = "it did not answer"
@@ -56,24 +61,16 @@ def wait_ready(
 def readiness(base_url: str) -> dict[str, object] | None:
     """``/readyz``'s JSON body when it answers 200 within a second; else None."""
     try:
-        response = httpx.get(f"{base_url}/readyz", timeout=1.0, trust_env=False)
-    except httpx.HTTPError:
+        status, body = plainhttp.request(f"{base_url}/readyz", timeout=1.0, direct=True)
+        found = json.loads(body) if status == 200 else None
+    except (OSError, ValueError):
         return None
-    if response.status_code != 200:
-        return None
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    return body if isinstance(body, dict) else None
+    return found if isinstance(found, dict) else None
 
 
 def healthy(base_url: str) -> bool:
     """``/healthz`` answers 200 within a second."""
-    try:
-        return httpx.get(f"{base_url}/healthz", timeout=1.0, trust_env=False).status_code == 200
-    except httpx.HTTPError:
-        return False
+    return plainhttp.answers(f"{base_url}/healthz", timeout=1.0, direct=True)
 
 
 def ignore_progress(message: str) -> None:

@@ -14,18 +14,16 @@ references themselves and cannot run layout images.
 from __future__ import annotations
 
 from pathlib import Path
-
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from typing import TYPE_CHECKING
 
 from oneclick.errors import DeployError
 from oneclick.home import Home
-from oneclick.images.pull import pull_to_layout
-from oneclick.images.reading import SCHEME, parse_reference
-from oneclick.registry import RegistryClient, RegistryConfig
 from oneclick.runtimes.local import LocalRuntime
-from oneclick.runtimes.types import Runtime
-from oneclick.stages import StageConfig
+
+if TYPE_CHECKING:
+    from oneclick.registry import RegistryConfig
+    from oneclick.runtimes.types import Runtime
+    from oneclick.stages import StageConfig
 
 
 def registry_auth(registry: RegistryConfig | None) -> dict[str, str] | None:
@@ -37,6 +35,9 @@ def registry_auth(registry: RegistryConfig | None) -> dict[str, str] | None:
 
 def sqlite_directory(url: str) -> str | None:
     """The directory of a SQLite database file URL; None for other databases."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -69,6 +70,8 @@ def stage_runtime(stage: StageConfig, home: Home) -> Runtime:
 def check_image(reference: str, stage: StageConfig) -> None:
     """Fail at once, touching nothing, if ``stage``'s runtime cannot reach image
     ``reference`` (a layout image for a container runtime, a registry the stage lacks)."""
+    from oneclick.images.reading import SCHEME
+
     in_layout = reference.startswith(SCHEME)
     if stage.runtime in ("docker", "kubernetes"):
         if in_layout:
@@ -96,6 +99,10 @@ def locate_image(reference: str, stage: StageConfig, home: Home) -> tuple[Path, 
     check_image(reference, stage)
     if stage.runtime in ("docker", "kubernetes"):
         return home.images, reference
+    from oneclick.images.pull import pull_to_layout
+    from oneclick.images.reading import SCHEME, parse_reference
+    from oneclick.registry import RegistryClient
+
     if reference.startswith(SCHEME):
         return parse_reference(reference)[0], None
     assert stage.registry is not None  # check_image made sure

@@ -35,8 +35,7 @@ from oneclick.relay import relay_app
 from oneclick.relay.app import prefect_emitter
 from oneclick.relay.deliveries import Deliveries
 from oneclick.relay.signatures import sign
-from oneclick.releases import Catalog
-from oneclick.releases.tables import Phase
+from oneclick.releases import Catalog, Phase
 from tests.oneclick.relay.serving import serving
 from tests.support import free_port
 
