@@ -32,7 +32,7 @@ print("imported:", sorted({{m.split(".")[0] for m in sys.modules}} & set({HEAVY!
 def publish(home: Home, app: str, stage: str) -> None:
     """What a publish leaves: a release, its deployment, the stage database at its schema."""
     catalog = Catalog(home.catalog_url)
-    digest = f"sha256:{'%064d' % len(app)}"
+    digest = f"sha256:{len(app):064d}"
     manifest = {"app": app, "digest": digest, "schema_fingerprint": "sha256:" + "f" * 64}
     catalog.record_release(
         manifest=manifest, model={}, version="1.0.0", image_digest=digest, image_reference="r"
