@@ -12,11 +12,19 @@
    ``.port``, ``.url``, ``.started``, ``.namespace`` (no secret is ever a label);
 3. polls ``/readyz`` until 200, the container exits, the request is aborted or
    ``ready_timeout`` passes;
-4. ready (and the request's ``hold`` off): drops the ``-starting`` suffix of its name, then,
-   ``drain`` seconds later, stops and removes every other container of (namespace, stage,
-   app); not ready: removes
-   the new container, leaves the previous one serving and raises ``DeployError`` with the
-   reason and the container's last log lines, secrets scrubbed.
+4. ready (and the request's ``hold`` off): drops the ``-starting`` suffix of its name, gives
+   it the restart policy ``unless-stopped``, then, ``drain`` seconds later, stops and
+   removes every other container of (namespace, stage, app); not ready: removes the new
+   container, leaves the previous one serving and raises ``DeployError`` with the reason and
+   the container's last log lines, secrets scrubbed.
+
+The engine brings an instance and its address back after it restarts (a reboot) and
+restarts one whose process ended on its own; one oneclick stopped stays stopped
+(``unless-stopped``), one it retired is removed. A container gets the policy only once it
+is ready (the address: once it answers), so one that never gets ready exits and is removed,
+never restarted over and over, and one a killed deploy left ``-starting`` stays down until
+``reap``. Apps and addresses listen on ports of their own, fixed when they are made, so a
+container the engine restarted is reached where it was.
 
 Each (stage, app) is reached at one stable address across releases: a proxy container
 (``oneclick.runtimes.docker_address``) on a port kept for the app, made or started again at
@@ -66,6 +74,8 @@ LABEL = "dev.oneclick"
 LOG_TAIL_LINES = 20
 PORT_ATTEMPTS = 3
 STARTING = "-starting"
+RESTART_POLICY = "unless-stopped"
+UP = ("running", "restarting")  # restarting: the engine starts it again after a pause
 _EngineErrors = (docker.errors.DockerException, requests.exceptions.RequestException)
 
 
@@ -116,6 +126,8 @@ class DockerRuntime:
                         self._remove(proxy)
                     raise
                 container.rename(str(container.name).removesuffix(STARTING))
+                container.reload()  # its new name, which the address may forward to
+                self.keep_up(container)
                 self.addresses.switch(proxy, container)
                 if previous:
                     time.sleep(self.config.drain)  # clients that found it still reach it
@@ -159,7 +171,7 @@ class DockerRuntime:
         an instance ran."""
         stopped = False
         for container in self.containers(stage, app, everything=True):
-            if container.status == "running":
+            if container.status in UP:
                 container.stop(timeout=self.config.stop_timeout)
                 stopped = stopped or not is_proxy(container)
         return stopped
@@ -169,7 +181,7 @@ class DockerRuntime:
         as they are now."""
         stopped = []
         for container in self.containers(everything=True):
-            if container.status == "running":
+            if container.status in UP:
                 container.stop(timeout=self.config.stop_timeout)
                 if not is_proxy(container):
                     stopped.append(self._check(container))
@@ -350,9 +362,18 @@ class DockerRuntime:
             "port range or undeploy apps that are no longer needed"
         )
 
+    def keep_up(self, container: Container) -> None:
+        """Have the engine start ``container`` again when it restarts, or when the
+        container's process ends without oneclick stopping it."""
+        policy = container.attrs.get("HostConfig", {}).get("RestartPolicy") or {}
+        if policy.get("Name") != RESTART_POLICY:
+            wanted: Any = {"Name": RESTART_POLICY}  # the SDK's types miss "unless-stopped"
+            container.update(restart_policy=wanted)
+
     def _remove(self, container: Container) -> None:
+        """Stop ``container`` (a stop the engine never undoes) and remove it."""
         try:
-            if container.status == "running":
+            if container.status in UP:
                 container.stop(timeout=self.config.stop_timeout)
             container.remove(force=True)
         except docker.errors.NotFound:

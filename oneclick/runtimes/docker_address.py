@@ -4,16 +4,24 @@ The container ``oneclick-<stage>-<app>-address-<n>`` runs the proxy (``oneclick.
 its source given to ``python -c``) from an image of the app, which holds Python, uvicorn and
 h11; it gets no environment but the image's, so no setting or secret. It is labelled like the
 app's containers plus ``dev.oneclick.role=address``, and its ``.port``/``.url`` labels are the
-stage address. With the host network it listens on that port itself; otherwise it publishes
-``APP_PORT`` there and forwards to the app container's address on the container network.
+stage address. With the host network it listens on that port itself and forwards to the app
+container's own port; otherwise it publishes ``APP_PORT`` there and forwards to the app
+container by its name on the container network (the engine's DNS follows the container when
+an engine restart gives it another IP address). The default ``bridge`` network has no such
+DNS: there the proxy forwards to the container's IP address, which an engine restart may
+change, and the address answers 502 until the next deploy switches it again; give a docker
+stage a network of its own (``docker network create``).
 
 Its route file (``ROUTE``, inside the container) names the instance it forwards to;
 ``switch`` rewrites it atomically with ``docker exec`` once the new instance is ready, so a
-remote engine works the same. ``ensure`` starts a stopped (or killed) proxy container again,
-on its port, forwarding where it did; when there is none, it makes one on the port the
-current instance's ``.address`` label names (a free port of the range the first time),
-forwarding to the current instance, and waits until the address answers. The engine is the
-record: ``undeploy`` removes the proxy container with the app's, and the address with it.
+remote engine works the same; the file is in the container's own filesystem, so a proxy the
+engine restarted forwards where it did. ``ensure`` starts a stopped (or killed) proxy
+container again, on its port, forwarding where it did; when there is none, it makes one on the
+port the current instance's ``.address`` label names (a free port of the range the first
+time), forwarding to the current instance, and waits until the address answers. Once it
+answers it has the restart policy ``unless-stopped`` (``DockerRuntime.keep_up``), like the
+instances. The engine is the record: ``undeploy`` removes the proxy container with the
+app's, and the address with it.
 """
 
 from __future__ import annotations
@@ -37,6 +45,7 @@ ROUTE = "/tmp/oneclick-route.json"
 ROLE = "address"
 ANSWER_TIMEOUT = 60.0
 PORT_ATTEMPTS = 3
+NO_DNS = frozenset({"bridge", "default"})  # the default bridge network: no names, IPs only
 
 
 class DockerAddresses:
@@ -61,17 +70,20 @@ class DockerAddresses:
         """The proxy container of ``app`` on ``stage``, running and answering."""
         proxy = self.find(stage, app)
         if proxy is not None and proxy.status == "running":
+            self.runtime.keep_up(proxy)  # one made before addresses had a restart policy
             return proxy
         if proxy is not None:
             progress(f"starting the address of {app} on {stage} again: {label(proxy, 'url')}")
-            proxy.start()
+            proxy.start()  # one the engine is restarting already: nothing to do
             self._wait_answering(proxy)
+            self.runtime.keep_up(proxy)
             return proxy
         for _ in range(PORT_ATTEMPTS):
             proxy = self._create(stage, app, image, current)
             progress(f"started the address of {app} on {stage}: {label(proxy, 'url')}")
             try:
                 self._wait_answering(proxy)
+                self.runtime.keep_up(proxy)
                 return proxy
             except TransientError as exc:
                 if "address already in use" not in str(exc).lower() or current is not None:
@@ -94,12 +106,15 @@ class DockerAddresses:
 
     def upstream(self, instance: Container) -> str:
         """Where the proxy reaches ``instance``: its own address on the host network, its
-        container address on another network."""
+        name on another network (its IP address on the default bridge network, which has no
+        DNS)."""
         config = self.runtime.config
         if config.network == "host":
             return label(instance, "url")
+        if config.network not in NO_DNS:
+            return f"http://{instance.name}:{APP_PORT}"
         networks = instance.attrs.get("NetworkSettings", {}).get("Networks", {})
-        address = networks.get(config.network, {}).get("IPAddress", "")
+        address = networks.get("bridge", {}).get("IPAddress", "")
         return f"http://{address}:{APP_PORT}"
 
     def _create(self, stage: str, app: str, image: str, current: Container | None) -> Container:

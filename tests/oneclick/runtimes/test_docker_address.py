@@ -1,6 +1,7 @@
 """The docker runtime's stable stage address against a real engine: one URL per (stage, app)
 across releases, a rollback and a failed deploy, no failed request during a switch, and a
-killed or removed proxy container brought back on the same port by the next deploy."""
+killed or removed proxy container brought back on the same port by the next deploy, and an
+address that follows its instance to another IP address on a network of the stage's own."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from oneclick.errors import DeployError
 from oneclick.images import ImageResult
 from oneclick.images.spec import ImageSpec
 from oneclick.runtimes.docker import DockerRuntime
-from tests.docker_fixture import docker_base_image, docker_engine, leftover
+from tests.docker_fixture import DockerEngine, docker_base_image, docker_engine, leftover
 from tests.flows.rollout_support import LoadLoop
 from tests.oneclick.runtimes.test_docker_runtime import example, request_for, runtime
 
@@ -99,3 +100,52 @@ def test_two_apps_deployed_at_once_from_two_workers_get_addresses_of_their_own(
     urls = {result.url for result in results}
     assert len(urls) == 2, urls
     assert all(readyz_status(url) == 200 for url in urls)
+
+
+@pytest.fixture
+def networked(runtime: DockerRuntime, docker_engine: DockerEngine) -> Iterator[DockerRuntime]:
+    """The runtime on a bridge network of its own (removed afterwards, with its containers)."""
+    name = f"{runtime.config.namespace}-net"
+    network = docker_engine.client.networks.create(name, driver="bridge")
+    on_network = DockerRuntime(runtime.config.model_copy(update={"network": name}))
+    try:
+        yield on_network
+    finally:
+        on_network.client.close()
+        network.reload()
+        for container in network.containers:
+            container.remove(force=True)
+        network.remove()
+
+
+def test_on_a_network_of_its_own_the_address_follows_the_instance_to_another_ip(
+    networked: DockerRuntime, example: Example, tmp_path: Path
+) -> None:
+    """An engine restart may give a container another IP address: the proxy forwards to
+    the instance by name, which the engine's DNS resolves to wherever it is now."""
+    first = networked.deploy(request_for(example, tmp_path, "1.0.0"))
+    assert readyz_status(first.url) == 200
+    second = networked.deploy(request_for(example, tmp_path, "1.0.1"))  # a switch by name
+    assert second.url == first.url and readyz_status(second.url) == 200
+    network = networked.client.networks.get(networked.config.network)
+    instance = networked.client.containers.get(str(second.container))
+    before = instance.attrs["NetworkSettings"]["Networks"][network.name]["IPAddress"]
+    network.disconnect(instance)
+    taken = []  # the address it had goes to another container, as after a restart
+    while before not in taken and len(taken) < 5:
+        other = networked.client.containers.run(
+            str(instance.attrs["Image"]),
+            ["python", "-c", "import time; time.sleep(600)"],
+            detach=True,
+            network=network.name,
+            labels={"dev.oneclick.namespace": networked.config.namespace},
+        )
+        other.reload()
+        taken.append(other.attrs["NetworkSettings"]["Networks"][network.name]["IPAddress"])
+    network.connect(instance)
+    instance.reload()
+    after = instance.attrs["NetworkSettings"]["Networks"][network.name]["IPAddress"]
+    assert before in taken and after != before, (before, taken, after)
+    assert readyz_status(second.url) == 200
+    status = networked.status("test", "expenses")
+    assert status is not None and status.alive and status.healthy

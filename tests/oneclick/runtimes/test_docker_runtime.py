@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import random
+import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import docker.errors
 import httpx
 import pytest
+from docker.models.containers import Container
 
 from oneclick.errors import DeployError
 from oneclick.images import ImageResult
@@ -178,3 +183,85 @@ def test_a_release_without_an_image_reference_is_refused(
     missing = request.model_copy(update={"image_reference": "sha256:" + "0" * 64})
     with pytest.raises(DeployError, match="not in the engine"):
         runtime.deploy(missing)
+
+
+def restart_policy(container: Container) -> str:
+    container.reload()
+    return str(container.attrs["HostConfig"]["RestartPolicy"]["Name"])
+
+
+def crash(container: Container) -> None:
+    """End the container's main process from outside, as a crash would: no stop the engine
+    was asked for."""
+    container.reload()
+    os.kill(int(container.attrs["State"]["Pid"]), signal.SIGKILL)
+
+
+def answers_again(url: str, container: Container, restarts: int, within: float = 30.0) -> bool:
+    """True once ``container`` was started again ``restarts`` times and ``url`` answers."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        container.reload()
+        if container.attrs["RestartCount"] >= restarts and container.status == "running":
+            try:
+                if httpx.get(f"{url}/readyz", timeout=2, trust_env=False).status_code == 200:
+                    return True
+            except httpx.HTTPError:
+                pass
+        time.sleep(0.2)
+    return False
+
+
+def test_the_engine_restarts_an_instance_and_its_address_unless_oneclick_stopped_them(
+    runtime: DockerRuntime, example: tuple[ImageSpec, ImageResult], tmp_path: Path
+) -> None:
+    first = runtime.deploy(request_for(example, tmp_path, "1.0.0"))
+    instance = runtime.client.containers.get(str(first.container))
+    proxy = runtime.addresses.find("test", "expenses")
+    assert proxy is not None
+    assert restart_policy(instance) == restart_policy(proxy) == "unless-stopped"
+
+    crash(instance)
+    assert answers_again(first.url, instance, 1), instance.status
+    crash(proxy)
+    assert answers_again(first.url, proxy, 1), proxy.status
+    status = runtime.status("test", "expenses")
+    assert status is not None and status.alive and status.healthy
+    assert (status.container, status.release) == (first.container, "1.0.0")
+
+    second = runtime.deploy(request_for(example, tmp_path, "1.0.1"))
+    with pytest.raises(docker.errors.NotFound):  # retired: nothing left to start again
+        runtime.client.containers.get(str(first.container))
+    replaced = runtime.client.containers.get(str(second.container))
+    assert restart_policy(replaced) == "unless-stopped"
+
+    assert runtime.stop("test", "expenses") is True
+    restarts = {container.id: container.attrs["RestartCount"] for container in (replaced, proxy)}
+    time.sleep(3)  # long past the engine's first pause before a restart
+    for container in (replaced, proxy):
+        container.reload()
+        assert (container.status, container.attrs["RestartCount"]) == (
+            "exited",
+            restarts[container.id],
+        ), "a container oneclick stopped stays stopped"
+    assert runtime.undeploy("test", "expenses") is True
+    assert leftover(runtime.client, runtime.config.namespace) == []
+
+
+def test_a_release_whose_server_exits_fails_at_once_and_is_not_restarted(
+    runtime: DockerRuntime,
+    example: tuple[ImageSpec, ImageResult],
+    docker_base_image: str,
+    tmp_path: Path,
+) -> None:
+    """An image without the app: its server exits at start. The engine does not start it
+    over and over (it gets the restart policy only once ready), so the deploy sees it exit,
+    fails before its ready timeout and leaves nothing behind."""
+    request = request_for(example, tmp_path, "1.0.0").model_copy(
+        update={"image_reference": docker_base_image, "ready_timeout": 25.0}
+    )
+    started = time.monotonic()
+    with pytest.raises(DeployError, match="exited with code 1"):
+        runtime.deploy(request)
+    assert time.monotonic() - started < 20
+    assert leftover(runtime.client, runtime.config.namespace) == []
