@@ -25,17 +25,19 @@ signature, and an unauthenticated caller costs little and learns nothing:
 7. One event per remaining source is posted to Prefect (202 with the event ids; 503, and
    the push forgotten so a redelivery is taken, if Prefect does not take them).
 
-Refusals are logged as one line with their reason; a secret never reaches a log line or an
-answer.
+Refusals are logged as one line with their reason, the first of each kind at once and then
+at most one a minute counting the others (``oneclick.relay.refusals``): a flood of bad
+requests does not flood the log. A secret never reaches a log line or an answer.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -52,6 +54,7 @@ from oneclick.home import Home
 from oneclick.relay.deliveries import Deliveries
 from oneclick.relay.published import already_published
 from oneclick.relay.push import Push, load_payload, parse_push, repository_of
+from oneclick.relay.refusals import Refusals
 from oneclick.relay.signatures import (
     NOT_SIGNED,
     PROVIDERS,
@@ -83,6 +86,7 @@ def relay_app(
     the home's ``sources``)."""
     mirror_root = mirrors or Home.from_env().sources / "mirrors"
     working = asyncio.Semaphore(MAX_WORKING)
+    refusals = Refusals(logger)
 
     def handle(
         provider: Provider, headers: dict[str, str], body: bytes
@@ -112,7 +116,7 @@ def relay_app(
         except TimeoutError:
             return _answer(503, error="the relay is busy: redeliver later")
         except Refused as refused:
-            logger.warning("refused a %s delivery: %s", provider, refused.reason)
+            refusals.note(provider, refused.reason)
             return _answer(refused.status, error=refused.reason)
         logger.info("%s delivery: %s", provider, result)
         return _answer(status, **result)
@@ -120,11 +124,17 @@ def relay_app(
     async def healthz(request: Request) -> JSONResponse:
         return _answer(200, status="ok")
 
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        refusals.flush()
+
     return Starlette(
         routes=[
             Route("/hooks/{provider}", hook, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
-        ]
+        ],
+        lifespan=lifespan,
     )
 
 

@@ -255,7 +255,7 @@ def test_a_push_of_what_the_stage_already_got_starts_no_run(relay: Relay) -> Non
     assert relay.runs_of(third) == [] and relay.runs_of(second) == []
 
 
-def test_two_hundred_bad_deliveries_at_once_then_a_good_push(relay: Relay) -> None:
+def test_two_hundred_bad_deliveries_at_once_then_a_good_push(relay: Relay, logged: Lines) -> None:
     body, headers = signed_push("github", relay.commits[1], relay.commits[0], "good", "x")
     bad: list[tuple[bytes, dict[str, str]]] = [
         (body, {}),  # unsigned
@@ -276,6 +276,8 @@ def test_two_hundred_bad_deliveries_at_once_then_a_good_push(relay: Relay) -> No
         return [a.status_code for a in answers]
 
     assert set(asyncio.run(send_all())) == {401}
+    refused = {line for line in logged.text if "refused a github delivery" in line}
+    assert 1 <= len(refused) <= 4  # a line per kind of refusal, not one per request
     good = relay.push("github", relay.commits[1], relay.commits[0], "good")
     assert good.status_code == 202, good.text
     assert relay.runs_of(relay.commits[1], wait=30)
