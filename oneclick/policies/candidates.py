@@ -18,14 +18,15 @@ def _refusal(record: DeploymentView) -> str:
 def gather(catalog: Catalog, source: str, target: StageConfig) -> list[Candidate]:
     """One candidate per app that was ever deployed to ``source``, in app order."""
     pins = Pins(catalog).of(target.name)
+    running = {(view.app, view.stage): view for view in catalog.status()}
     latest: dict[str, DeploymentView] = {}
     for record in catalog.deployments(limit=None, stage=source):
         if record.phase in _OUTCOMES:
             latest.setdefault(record.app, record)
     candidates = []
     for app, last in sorted(latest.items()):
-        on_source = catalog.current(app, source)
-        on_target = catalog.current(app, target.name)
+        on_source = running.get((app, source))
+        on_target = running.get((app, target.name))
         missing = None
         if on_source is not None:
             manifest = catalog.release(app, on_source.version).manifest
