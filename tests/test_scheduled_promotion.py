@@ -5,7 +5,6 @@ scheduler error in the server's log fails the test."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -18,7 +17,7 @@ import pytest
 
 from oneclick.home import Home
 from oneclick.releases import Catalog
-from tests.support import EXAMPLES, SECRET, free_port
+from tests.support import EXAMPLES, SECRET, free_port, oneclick, without_server
 
 SETUP = """
 from blocks import Stage
@@ -39,19 +38,8 @@ Stage(order=2, promotion=policy, **config).save("qa")
 """
 
 
-def _environment(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    return {**env, "ONECLICK_HOME": str(home)}
-
-
 def _oneclick(env: dict[str, str], *args: str, timeout: float = 300) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "oneclick.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    done = oneclick(*args, env=env, timeout=timeout)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 
@@ -60,7 +48,7 @@ def _oneclick(env: dict[str, str], *args: str, timeout: float = 300) -> str:
 def own_server(tmp_path: Path) -> Iterator[tuple[Home, str, dict[str, str]]]:
     """`oneclick up` on a fresh home and free ports; `oneclick down` afterwards."""
     home = Home(tmp_path / "home")
-    env = _environment(home.root)
+    env = without_server(home.root)
     port, relay = free_port(), free_port()
     _oneclick(env, "up", "--port", str(port), "--relay-port", str(relay))
     try:

@@ -70,6 +70,11 @@ class Target:
         return ", ".join(names) or "nothing"
 
 
+_SECRET_ON_ARGV = (
+    "a secret's value is never read from the command line: give only its NAME "
+    "and type the value at the prompt (or pipe it to stdin)"
+)
+
 _APPLY = click.option(
     "--apply/--no-apply", default=None, help="Roll the release with it now (default: ask)."
 )
@@ -100,6 +105,8 @@ def config(
         raise click.UsageError(f"{action} needs a NAME" + ("=VALUE" if action == "set" else ""))
     if action is None and (assignment or secret):
         raise click.UsageError("say what to do: set NAME=VALUE, set --secret NAME or unset NAME")
+    if secret and "=" in (assignment or ""):
+        raise click.UsageError(_SECRET_ON_ARGV)
     target = Target(context, app, stage)
     if action == "set":
         assert assignment is not None
@@ -191,11 +198,6 @@ def set_value(target: Target, assignment: str, secret: bool) -> None:
     """A setting (NAME=VALUE) or, with ``secret``, a secret (NAME; value from a prompt)."""
     settings, secrets = target.values()
     if secret:
-        if "=" in assignment:
-            raise click.UsageError(
-                "a secret's value is never read from the command line: give only its NAME "
-                "and type the value at the prompt (or pipe it to stdin)"
-            )
         if assignment not in target.secrets:
             raise OneclickError(
                 f"{target.app} {target.release.version} declares no secret {assignment!r} "

@@ -1,5 +1,7 @@
 """Console logging for flows run in process: Prefect's console shows progress lines; the
-tracebacks of expected failures are left out unless --debug (the API still gets them)."""
+tracebacks of expected failures are left out unless --debug (the API still gets them), and so
+is the events worker's "Still processing items" while it sends the last events at exit (the
+command still waits for them; on a busy machine the line followed every command's answer)."""
 
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ def quiet_tracebacks(debug: bool) -> None:
     from prefect.logging.configuration import setup_logging
 
     setup_logging()
+    logging.getLogger("EventsWorker").setLevel(logging.ERROR)
     for name in ("", "prefect", "prefect.flow_runs", "prefect.task_runs"):
         for handler in logging.getLogger(name).handlers:
             if type(handler).__name__ == "PrefectConsoleHandler" and handler.formatter:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
-from tests.support import EXAMPLES
+from tests.support import EXAMPLES, oneclick, without_server
 
 APP = """\
 app: notes
@@ -23,14 +21,7 @@ screens:
 
 
 def check(path: Path, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    return subprocess.run(
-        [sys.executable, "-m", "oneclick.cli", "check", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**env, "ONECLICK_HOME": str(home)},
-    )
+    return oneclick("check", str(path), env=without_server(home), timeout=60)
 
 
 def test_a_valid_model_passes_and_no_is_text(tmp_path: Path) -> None:
@@ -63,15 +54,8 @@ def test_a_directory_without_a_model_is_one_clear_line(tmp_path: Path) -> None:
 
 
 def test_a_new_home_and_what_oneclick_writes_there_are_the_user_s_alone(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     home = tmp_path / "new" / "home"
-    done = subprocess.run(
-        [sys.executable, "-m", "oneclick.cli", "status"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**env, "ONECLICK_HOME": str(home)},
-    )
+    done = oneclick("status", env=without_server(home), timeout=60)
     assert done.returncode == 0, done.stderr
     assert home.stat().st_mode & 0o777 == 0o700
     assert (home / "catalog.db").stat().st_mode & 0o777 == 0o600

@@ -11,19 +11,9 @@ import httpx
 import pytest
 
 from oneclick.runtimes import LocalRuntime
-from tests.support import EXAMPLES, SECRET
+from tests.support import EXAMPLES, SECRET, oneclick
 
 pytestmark = pytest.mark.usefixtures("stages")
-
-
-def oneclick(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "oneclick.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=os.environ.copy(),
-    )
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import EXAMPLES, SECRET, free_port
+from tests.support import EXAMPLES, SECRET, free_port, oneclick, without_server
 
 STAGE = """
 from blocks import Stage
@@ -26,32 +26,26 @@ Stage(
 """
 
 
-def environment(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    return {**env, "ONECLICK_HOME": str(home)}
-
-
-def oneclick(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "oneclick.cli", *args]
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
-
-
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_a_publish_whose_server_goes_away_ends_quickly_and_converges_later(
     tmp_path: Path,
 ) -> None:
     home = tmp_path / "home"
-    env = environment(home)
+    env = without_server(home)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return oneclick(*args, env=env, timeout=600)
+
     port = free_port()
     up = ["up", "--port", str(port), "--relay-port", str(free_port())]
-    assert oneclick(env, *up).returncode == 0
+    assert run(*up).returncode == 0
     try:
         api = {**env, "PREFECT_API_URL": f"http://127.0.0.1:{port}/api"}
         made = subprocess.run([sys.executable, "-c", STAGE % SECRET], env=api, timeout=120)
         assert made.returncode == 0
         for library in ("money-formats", "finance-common"):
-            assert oneclick(env, "publish", "library", str(EXAMPLES / library)).returncode == 0
+            assert run("publish", "library", str(EXAMPLES / library)).returncode == 0
 
         publish = subprocess.Popen(
             [sys.executable, "-m", "oneclick.cli", "publish", "app", str(EXAMPLES / "expenses")],
@@ -82,9 +76,9 @@ def test_a_publish_whose_server_goes_away_ends_quickly_and_converges_later(
         assert "Traceback" not in text
         assert ended_after < 30, f"the CLI took {ended_after:.0f} s to notice"  # was 156 s
 
-        assert oneclick(env, *up).returncode == 0  # the server again, on the same home
-        again = oneclick(env, "publish", "app", str(EXAMPLES / "expenses"))
+        assert run(*up).returncode == 0  # the server again, on the same home
+        again = run("publish", "app", str(EXAMPLES / "expenses"))
         assert again.returncode == 0, again.stdout + again.stderr
         assert "runs on development" in again.stdout
     finally:
-        oneclick(env, "down")
+        run("down")

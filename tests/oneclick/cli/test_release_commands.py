@@ -3,9 +3,6 @@ run as a user runs them, against a real server and real publishes."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,18 +11,7 @@ import pytest
 from blocks import Stage
 from oneclick.releases import Catalog
 from oneclick.runtimes import LocalRuntime
-from tests.support import EXAMPLES, SECRET
-
-
-def oneclick(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "oneclick.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=os.environ.copy(),
-        input=stdin,
-    )
+from tests.support import EXAMPLES, SECRET, oneclick
 
 
 @pytest.mark.timeout(900)

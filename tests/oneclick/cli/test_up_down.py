@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,19 +12,7 @@ import httpx
 import pytest
 
 from flows.deployments import DEPLOYMENTS
-from tests.support import EXAMPLES, free_port
-
-
-def oneclick(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env["ONECLICK_HOME"] = str(home)
-    return subprocess.run(
-        [sys.executable, "-m", "oneclick.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+from tests.support import EXAMPLES, free_port, oneclick, without_server
 
 
 def alive(pid: int) -> bool:
@@ -46,7 +32,8 @@ def test_up_serves_the_flows_and_down_stops_everything(tmp_path: Path) -> None:
     home.mkdir()
     home.chmod(0o755)  # made by hand, open to every user: `up` says so and how to fix it
     port, relay_port = free_port(), free_port()
-    up = oneclick(home, "up", "--port", str(port), "--relay-port", str(relay_port))
+    env = without_server(home)
+    up = oneclick("up", "--port", str(port), "--relay-port", str(relay_port), env=env)
     assert up.returncode == 0, up.stderr
     assert "other users can read 1 path(s) of ONECLICK_HOME" in up.stderr
     assert f"{home} (0755)" in up.stderr and f"chmod -R go-rwx {home}" in up.stderr
@@ -58,10 +45,10 @@ def test_up_serves_the_flows_and_down_stops_everything(tmp_path: Path) -> None:
     serve_pid = json.loads((home / "prefect" / "serve.json").read_text())["pid"]
     relay_pid = json.loads((home / "prefect" / "relay.json").read_text())["pid"]
     try:
-        again = oneclick(home, "up", "--port", str(port))  # idempotent: the same server
+        again = oneclick("up", "--port", str(port), env=env)  # idempotent: the same server
         assert again.returncode == 0
         assert json.loads((home / "prefect" / "server.json").read_text())["pid"] == server_pid
-        none_yet = oneclick(home, "stages")
+        none_yet = oneclick("stages", env=env)
         assert none_yet.returncode == 0, none_yet.stderr
         assert "no stage blocks yet: `oneclick demo` creates" in none_yet.stdout
 
@@ -100,7 +87,7 @@ def test_up_serves_the_flows_and_down_stops_everything(tmp_path: Path) -> None:
         assert state == "COMPLETED"
         assert (home / "libraries" / "money-formats" / "0.3.0" / "manifest.json").exists()
     finally:
-        down = oneclick(home, "down")
+        down = oneclick("down", env=env)
     assert down.returncode == 0, down.stderr
     assert "stopped the Prefect server" in down.stdout
     assert not alive(server_pid) and not alive(serve_pid) and not alive(relay_pid)
