@@ -8,7 +8,9 @@ a bare ``python -c pass``.
 the stages are the embedded defaults, and nothing runs), each stage database brought to its
 app's schema by the data tool, so the drift of each is told at a glance; ``status (drift)``
 is the same after a column was added to one of them outside oneclick, so that database is
-reflected and compared (SQLAlchemy). CPU time, not wall time, so other work on a busy
+reflected and compared (SQLAlchemy). With ``--server``, ``oneclick up`` then starts a Prefect
+server on the scratch home, the two stages become stage blocks, and ``status (server)`` is
+measured reading them over the REST API. CPU time, not wall time, so other work on a busy
 machine counts less; the medians of the rounds are printed with their ratio to the bare
 interpreter.
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import socket
 import sqlite3
 import statistics
 import subprocess
@@ -78,16 +81,45 @@ def shown(command: list[str], env: dict[str, str]) -> str:
     return subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
 
 
+STAGES = """
+from blocks import Stage
+Stage(order=1).save("development", overwrite=True)
+Stage(order=2).save("qa", overwrite=True)
+"""
+
+
+def with_server(oneclick: str, env: dict[str, str], rounds: int) -> float:
+    """``status``'s CPU with the stages read from a server's blocks (started, then stopped)."""
+    port, relay = (str(free_port()) for _ in range(2))
+    up = [oneclick, "up", "--port", port, "--relay-port", relay]
+    subprocess.run(up, env=env, check=True, stdout=subprocess.DEVNULL)
+    try:
+        api = {**env, "PREFECT_API_URL": f"http://127.0.0.1:{port}/api"}
+        subprocess.run([sys.executable, "-c", STAGES], env=api, check=True, cwd=ROOT)
+        assert "no Prefect server" not in shown([oneclick, "status"], env)
+        return statistics.median(cpu([oneclick, "status"], env) for _ in range(rounds))
+    finally:
+        subprocess.run([oneclick, "down"], env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
-    rounds = parser.parse_args().rounds
+    parser.add_argument("--server", action="store_true", help="also measure with a server")
+    options = parser.parse_args()
+    rounds = options.rounds
     oneclick = str(Path(sys.executable).with_name("oneclick"))
     with tempfile.TemporaryDirectory(prefix="oneclick-bench-") as scratch:
         home = Path(scratch)
         fill(home)
         env = {**os.environ, "ONECLICK_HOME": str(home)}
-        env.pop("PREFECT_API_URL", None)
+        env = {k: v for k, v in env.items() if not k.startswith("PREFECT_")}
         commands = {
             "python -c pass": [sys.executable, "-c", "pass"],
             "oneclick --help": [oneclick, "--help"],
@@ -104,6 +136,8 @@ def main() -> None:
         figures["oneclick status (drift)"] = statistics.median(
             cpu(commands["oneclick status"], env) for _ in range(rounds)
         )
+        if options.server:
+            figures["oneclick status (server)"] = with_server(oneclick, env, rounds)
     bare = figures["python -c pass"]
     for name, seconds in figures.items():
         print(f"{name:<24} {seconds:6.3f} s CPU   {seconds / bare:5.1f}x the bare interpreter")

@@ -5,7 +5,10 @@ rollback and configure a dropdown of the apps in the release catalog; optional v
 plain fields (left empty: the flow's default) instead of a choice of types. The lists are
 written when the deployments are served (``oneclick up``) and refreshed by ``refresh_forms``:
 when oneclick creates a stage, when a stage block changes (the sync-schedules deployment's
-trigger) and when an app is published for the first time.
+trigger) and when an app is published for the first time. A deployment's default value that
+is not among the choices (the examples' ``expenses`` app or ``qa`` stage on a server with
+other names) is left out with them: the server refuses defaults its form does not admit, and
+the person picks from the list instead.
 """
 
 from __future__ import annotations
@@ -42,6 +45,16 @@ def form_schema(flow: Flow[..., Any], stages: list[str], apps: list[str]) -> dic
     return schema
 
 
+def fitting(parameters: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """The default ``parameters`` that the choices of ``schema`` admit."""
+    fields = schema["properties"]
+    return {
+        name: value
+        for name, value in parameters.items()
+        if "enum" not in fields.get(name, {}) or value in fields[name]["enum"]
+    }
+
+
 def choices() -> tuple[list[str], list[str]]:
     """The stage names (in promotion order) and the apps of the release catalog."""
     from flows.stages import stage_names
@@ -76,10 +89,12 @@ def refresh_forms() -> int:
         for deployment in found:
             flow = flows[names[deployment.flow_id]]
             schema = form_schema(flow, stages, apps)
-            if deployment.parameter_openapi_schema == schema:
+            parameters = fitting(deployment.parameters, schema)
+            if (deployment.parameter_openapi_schema, deployment.parameters) == (schema, parameters):
                 continue
             client.update_deployment(
-                deployment.id, DeploymentUpdate(parameter_openapi_schema=schema)
+                deployment.id,
+                DeploymentUpdate(parameter_openapi_schema=schema, parameters=parameters),
             )
             updated += 1
     return updated

@@ -12,15 +12,17 @@ from prefect.deployments.runner import RunnerDeployment
 from prefect.utilities.callables import ParameterSchema
 
 from flows.deployments import DEPLOYMENTS, TAGS
-from flows.forms import choices, form_schema
+from flows.forms import choices, fitting, form_schema
 from flows.schedules import policy_schedules
 
 
-def main() -> None:
+def served_deployments() -> list[RunnerDeployment]:
+    """The deployments, their run forms holding this server's stages and apps."""
     stages, apps = choices()
     deployments = []
     for spec in DEPLOYMENTS:
         flow = spec.flow()
+        schema = form_schema(flow, stages, apps)
         # to_deployment is sync here; its annotation also allows the async form
         deployment = cast(
             RunnerDeployment,
@@ -28,14 +30,18 @@ def main() -> None:
                 spec.name,
                 description=spec.description,
                 tags=TAGS,
-                parameters=spec.served_parameters(),
+                parameters=fitting(spec.served_parameters(), schema),
                 triggers=list(spec.triggers),
                 schedules=policy_schedules() if spec.name == "promote-stage" else None,
             ),
         )
-        deployment._parameter_openapi_schema = ParameterSchema(**form_schema(flow, stages, apps))
+        deployment._parameter_openapi_schema = ParameterSchema(**schema)
         deployments.append(deployment)
-    serve(*deployments, print_starting_message=False)
+    return deployments
+
+
+def main() -> None:
+    serve(*served_deployments(), print_starting_message=False)
 
 
 if __name__ == "__main__":
