@@ -1,9 +1,9 @@
 """A tiny Starlette app build, images of it, and a local runtime that cleans up after itself.
 
 ``/echo/...`` answers any method with what it received (method, path, query, body length,
-JSON body, ``x-`` headers), with the status ``?status=`` names. The app's behaviour is
-chosen per build with marker files: ``never-ready`` (``/readyz``
-always answers 503; also when ``ONECLICK_SETTING_NeverReady`` is ``yes``) and
+the body when sent as JSON, ``x-`` headers), with the status ``?status=`` names. The app's
+behaviour is chosen per build with marker files: ``never-ready`` (``/readyz`` always answers
+503; also when ``ONECLICK_SETTING_NeverReady`` is ``yes``) and
 ``leak-and-crash`` (prints its secret and database URL, then exits 3: only the test of
 scrubbing uses it). Otherwise the app never prints anything from its environment.
 """
@@ -69,6 +69,9 @@ async def info(request):
     })
 
 
+JSON = "application/json"
+
+
 async def echo(request):
     body = await request.body()
     headers = {k: v for k, v in request.headers.items() if k.startswith("x-")}
@@ -77,7 +80,7 @@ async def echo(request):
         "path": request.url.path,
         "query": str(request.url.query),
         "length": len(body),
-        "json": json.loads(body) if body.startswith(b"{") else None,
+        "json": json.loads(body) if request.headers.get("content-type") == JSON else None,
         "headers": headers,
         "client": request.client.host if request.client else None,
     }, status_code=int(request.query_params.get("status", "200")),
