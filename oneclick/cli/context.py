@@ -24,12 +24,16 @@ class Context:
     def __init__(self, debug: bool) -> None:
         self.debug = debug
         self.home = Home.from_env().ensure()
+        self._answered: str | None = None
 
     def api_url(self) -> str | None:
-        """The Prefect server's API: PREFECT_API_URL, or the one `up` started if it answers."""
+        """The Prefect server's API: PREFECT_API_URL, or the one `up` started if it answers.
+        A server found once is not asked again; one not found is (``up`` starts it)."""
         from oneclick.cli.server import running_api_url
 
-        return os.environ.get("PREFECT_API_URL") or running_api_url(self.home)
+        if self._answered is None:
+            self._answered = os.environ.get("PREFECT_API_URL") or running_api_url(self.home)
+        return self._answered
 
     def connect(self) -> str:
         """Point Prefect at the running server (PREFECT_API_URL, or the one `up` started)."""

@@ -48,12 +48,14 @@ def head() -> str:
     return max(p.name[:4] for p in (MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
 
 
-def _utc(value: datetime | str | None) -> datetime | None:
+def _moment(value: datetime | str) -> datetime:
     """A stored time as an aware UTC datetime (SQLite hands back text, servers naive times)."""
-    if value is None:
-        return None
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _utc(value: datetime | str | None) -> datetime | None:
+    return None if value is None else _moment(value)
 
 
 def running(rows: Iterable[Sequence[Any]]) -> list[DeploymentView]:
@@ -89,7 +91,7 @@ def running(rows: Iterable[Sequence[Any]]) -> list[DeploymentView]:
 def pins(rows: Iterable[Sequence[Any]]) -> dict[tuple[str, str], Pin]:
     """``PINS``'s rows by (app, stage)."""
     return {
-        (app, stage): Pin(version, _utc(pinned_at) or datetime.now(UTC), reason)
+        (app, stage): Pin(version, _moment(pinned_at), reason)
         for app, stage, version, pinned_at, reason in rows
     }
 
