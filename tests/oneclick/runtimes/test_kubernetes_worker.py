@@ -5,6 +5,7 @@ and the base job template is a Job the API server accepts."""
 from __future__ import annotations
 
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,6 +38,22 @@ def namespaces(kube_cluster: Any) -> Iterator[tuple[str, str]]:
         core.delete_namespace(name)
 
 
+def allowed(api: Any, user: str, namespace: str) -> bool:
+    """Whether the API server's authorizer lets ``user`` read Deployments in ``namespace``."""
+    attributes = {"namespace": namespace, "verb": "get", "group": "apps", "resource": "deployments"}
+    review = {"spec": {"user": user, "resourceAttributes": attributes}}
+    return bool(k8s.AuthorizationV1Api(api).create_subject_access_review(review).status.allowed)
+
+
+def wait_until_allowed(api: Any, user: str, namespace: str, within: float = 30.0) -> None:
+    """Wait until the authorizer has seen a new Role and RoleBinding: it learns of them from a
+    watch, so a request made right after they are created may still get 403."""
+    deadline = time.monotonic() + within
+    while not allowed(api, user, namespace):
+        assert time.monotonic() < deadline, f"{user} may not read deployments within {within} s"
+        time.sleep(0.1)
+
+
 def test_the_runtime_deploys_from_a_service_account_with_only_the_rendered_role(
     kube_cluster: Any,
     namespaces: tuple[str, str],
@@ -63,10 +80,14 @@ def test_the_runtime_deploys_from_a_service_account_with_only_the_rendered_role(
     with pytest.raises(StageError, match=r"refused oneclick \(403"):  # no rights there yet
         in_pod.deploy(request("1.0.0", 1))
 
+    user = f"system:serviceaccount:{workers}:{ACCOUNT}"
+    assert not allowed(api, user, stage)
+
     rbac = k8s.RbacAuthorizationV1Api(api)
     role, binding = stage_access(stage, ACCOUNT, workers)
     rbac.create_namespaced_role(stage, role)
     rbac.create_namespaced_role_binding(stage, binding)
+    wait_until_allowed(api, user, stage)
     first = in_pod.deploy(request("1.0.0", 1))
     assert first.url == f"http://expenses-qa.{stage}.svc:80"
     in_pod.deploy(request("1.1.0", 2))  # an upgrade collects the old configuration
