@@ -115,6 +115,7 @@ def main() -> None:
     options = parser.parse_args()
     rounds = options.rounds
     oneclick = str(Path(sys.executable).with_name("oneclick"))
+    os.umask(0o077)  # the scratch home is closed, as the CLI makes it
     with tempfile.TemporaryDirectory(prefix="oneclick-bench-") as scratch:
         home = Path(scratch)
         fill(home)
