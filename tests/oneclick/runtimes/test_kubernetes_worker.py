@@ -5,7 +5,6 @@ and the base job template is a Job the API server accepts."""
 from __future__ import annotations
 
 import shutil
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ from oneclick.errors import StageError
 from oneclick.runtimes.kubernetes.config import KubernetesRuntimeConfig
 from oneclick.runtimes.kubernetes.runtime import KubernetesRuntime
 from oneclick.runtimes.kubernetes.worker import base_job_template, service_account, stage_access
+from tests.flows.rollout_support import wait_for
 from tests.oneclick.runtimes.test_kubernetes_runtime import digest, request
 
 ACCOUNT = "oneclick-worker"
@@ -43,15 +43,6 @@ def allowed(api: Any, user: str, namespace: str) -> bool:
     attributes = {"namespace": namespace, "verb": "get", "group": "apps", "resource": "deployments"}
     review = {"spec": {"user": user, "resourceAttributes": attributes}}
     return bool(k8s.AuthorizationV1Api(api).create_subject_access_review(review).status.allowed)
-
-
-def wait_until_allowed(api: Any, user: str, namespace: str, within: float = 30.0) -> None:
-    """Wait until the authorizer has seen a new Role and RoleBinding: it learns of them from a
-    watch, so a request made right after they are created may still get 403."""
-    deadline = time.monotonic() + within
-    while not allowed(api, user, namespace):
-        assert time.monotonic() < deadline, f"{user} may not read deployments within {within} s"
-        time.sleep(0.1)
 
 
 def test_the_runtime_deploys_from_a_service_account_with_only_the_rendered_role(
@@ -87,7 +78,9 @@ def test_the_runtime_deploys_from_a_service_account_with_only_the_rendered_role(
     role, binding = stage_access(stage, ACCOUNT, workers)
     rbac.create_namespaced_role(stage, role)
     rbac.create_namespaced_role_binding(stage, binding)
-    wait_until_allowed(api, user, stage)
+    # The authorizer learns of a new Role and RoleBinding from a watch: a request made right
+    # after they are created may still get 403.
+    wait_for(lambda: allowed(api, user, stage), timeout=30, what=f"{user} to read deployments")
     first = in_pod.deploy(request("1.0.0", 1))
     assert first.url == f"http://expenses-qa.{stage}.svc:80"
     in_pod.deploy(request("1.1.0", 2))  # an upgrade collects the old configuration
